@@ -87,9 +87,9 @@ type Activation int
 
 // The activations CLIP uses.
 const (
-	ActNone Activation = iota
-	ActGELU            // exact erf GELU (nn.GELU)
-	ActQuickGELU       // x * sigmoid(1.702 x), OpenAI's models
+	ActNone      Activation = iota
+	ActGELU                 // exact erf GELU (nn.GELU)
+	ActQuickGELU            // x * sigmoid(1.702 x), OpenAI's models
 	ActReLU
 )
 
