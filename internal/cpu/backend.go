@@ -1,14 +1,132 @@
 // Package cpu is the pure-Go backend: the executable specification of every
-// op in internal/compute.
+// op in internal/compute. Every other backend is tested against it.
 package cpu
 
-import "github.com/clip-go/clip/internal/compute"
+import (
+	"fmt"
+	"runtime"
+	"sync"
 
-// Backend runs ops on the host with a pool of goroutines.
+	"github.com/clip-go/clip/internal/compute"
+)
+
+// Backend runs ops on the host, splitting work over a fixed number of
+// goroutines.
 type Backend struct {
-	compute.Ops
 	threads int
 }
 
+var _ compute.Backend = (*Backend)(nil)
+
 // New returns a CPU backend using threads goroutines (<= 0: GOMAXPROCS).
-func New(threads int) *Backend { panic("stub") }
+func New(threads int) *Backend {
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	return &Backend{threads: threads}
+}
+
+// Name is "cpu".
+func (b *Backend) Name() string { return "cpu" }
+
+// Threads is the number of goroutines ops use.
+func (b *Backend) Threads() int { return b.threads }
+
+// Sync returns nil: CPU ops complete before they return.
+func (b *Backend) Sync() error { return nil }
+
+// Upload copies host data into t.
+func (b *Backend) Upload(dst compute.Tensor, src []float32) {
+	d := data(dst)
+	if len(src) != len(d) {
+		panic(fmt.Sprintf("cpu.Upload: %d values into tensor %v", len(src), dst))
+	}
+	copy(d, src)
+}
+
+// Download copies t into host memory.
+func (b *Backend) Download(dst []float32, src compute.Tensor) {
+	s := data(src)
+	if len(dst) != len(s) {
+		panic(fmt.Sprintf("cpu.Download: tensor %v into %d values", src, len(dst)))
+	}
+	copy(dst, s)
+}
+
+// buffer is the CPU storage behind a tensor.
+type buffer struct{ f []float32 }
+
+func (b *buffer) Len() int { return len(b.f) }
+
+// data returns the elements a tensor views.
+func data(t compute.Tensor) []float32 {
+	if t.IsNil() {
+		return nil
+	}
+	buf, ok := t.Buf.(*buffer)
+	if !ok {
+		panic(fmt.Sprintf("cpu: tensor %v belongs to another backend (%T)", t, t.Buf))
+	}
+	return buf.f[t.Off : t.Off+t.Numel()]
+}
+
+// FromSlice wraps host memory as a tensor of this backend without copying.
+// Tests and loaders use it; the slice must not be resized afterwards.
+func FromSlice(f []float32, shape ...int) compute.Tensor {
+	t := compute.Tensor{Buf: &buffer{f: f}, Shape: append([]int(nil), shape...)}
+	if t.Numel() != len(f) {
+		panic(fmt.Sprintf("cpu.FromSlice: %d values for shape %v", len(f), shape))
+	}
+	return t
+}
+
+// parallel calls fn over [0, n) split into contiguous chunks, one per
+// goroutine, and waits. Small n runs inline: a goroutine costs more than a
+// few hundred flops.
+func (b *Backend) parallel(n, grain int, fn func(lo, hi int)) {
+	if n <= 0 {
+		return
+	}
+	workers := b.threads
+	if grain < 1 {
+		grain = 1
+	}
+	if max := (n + grain - 1) / grain; workers > max {
+		workers = max
+	}
+	if workers <= 1 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			fn(lo, hi)
+		}(lo, hi)
+	}
+	wg.Wait()
+}
+
+// check panics with the op name when a shape precondition fails: a shape
+// mismatch is a programmer error.
+func check(ok bool, op string, format string, args ...any) {
+	if !ok {
+		panic(fmt.Sprintf("cpu.%s: %s", op, fmt.Sprintf(format, args...)))
+	}
+}
+
+func sameShape(a, b compute.Tensor) bool {
+	if len(a.Shape) != len(b.Shape) {
+		return false
+	}
+	for i := range a.Shape {
+		if a.Shape[i] != b.Shape[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,84 @@
+package model
+
+import (
+	"fmt"
+
+	"github.com/clip-go/clip/internal/compute"
+)
+
+// TextTransformer is OpenAI's causal text tower: tokens[B,L] -> [B,E].
+//
+//	token_embedding[V,C] lookup + positional_embedding[L,C]
+//	transformer with a causal mask, ln_final
+//	pool at the end-of-text position (argmax of the ids), @ text_projection
+type TextTransformer struct {
+	TokenEmbedding compute.Tensor // [V,C]
+	Pos            compute.Tensor // [L,C]
+	Transformer    Transformer
+	LNFinal        LayerNorm
+	Proj           compute.Tensor // [C,E]
+	width, context int
+}
+
+func newTextTransformer(p *Params, c Config, act compute.Activation) *TextTransformer {
+	t := c.Text
+	return &TextTransformer{
+		TokenEmbedding: p.Get("token_embedding.weight"),
+		Pos:            p.Get("positional_embedding"),
+		Transformer:    newTransformer(p, "transformer.", t.Width, t.Heads, t.Layers, true, act),
+		LNFinal:        newLayerNorm(p, "ln_final"),
+		Proj:           p.Get("text_projection"),
+		width:          t.Width,
+		context:        t.ContextLength,
+	}
+}
+
+// PoolPositions returns, per row, the position OpenAI pools at:
+// argmax(tokens) — the first end-of-text token, since 49407 is the largest
+// id. An empty row pools at 0.
+func PoolPositions(tokens [][]int32) []int {
+	pos := make([]int, len(tokens))
+	for i, row := range tokens {
+		best := 0
+		for j, id := range row {
+			if id > row[best] {
+				best = j
+			}
+		}
+		pos[i] = best
+	}
+	return pos
+}
+
+// Forward encodes token rows (each of the context length) into [B,E].
+// Because of the causal mask no position attends to a later one, so the
+// tower runs only up to the last pooled position of the batch; the result
+// is identical to running all L positions.
+func (m *TextTransformer) Forward(be compute.Backend, a compute.Arena, tokens [][]int32) (compute.Tensor, error) {
+	bs := len(tokens)
+	pool := PoolPositions(tokens)
+	t := 1
+	for i, row := range tokens {
+		if len(row) != m.context {
+			return compute.Tensor{}, fmt.Errorf("text %d has %d tokens, the model's context length is %d", i, len(row), m.context)
+		}
+		t = max(t, pool[i]+1)
+	}
+	vocab := m.TokenEmbedding.Shape[0]
+	ids := make([]int32, 0, bs*t)
+	for i, row := range tokens {
+		for _, id := range row[:t] {
+			if id < 0 || int(id) >= vocab {
+				return compute.Tensor{}, fmt.Errorf("text %d: token id %d outside the vocabulary of %d", i, id, vocab)
+			}
+		}
+		ids = append(ids, row[:t]...)
+	}
+	x := a.Alloc(bs, t, m.width)
+	be.EmbeddingForward(x, ids, m.TokenEmbedding, m.Pos)
+	x = m.Transformer.Forward(be, a, x)
+	x = m.LNFinal.Forward(be, a, x)
+	pooled := a.Alloc(bs, m.width)
+	be.GatherRowsForward(pooled, x, pool)
+	return project(be, a, pooled, m.Proj), nil
+}
