@@ -43,7 +43,10 @@ func transpose(x []float32, k, n int) []float32 {
 }
 
 // gemmNT computes c[M,N] = a[M,K] @ bt[N,K]^T with float32 accumulation,
-// parallel over blocks of rows. The 4x4 register block reuses each loaded
+// parallel over blocks of rows. Every element is summed in the same order
+// (p = 0..K-1, one accumulator) whichever path computes it, so a row's
+// result does not depend on the batch it is in: an image embedded alone and
+// in a batch of 32 gives the same bits. The 4x4 register block reuses each loaded
 // element four times; issue-level speed comes from the assembly kernel that
 // replaces this one.
 func (b *Backend) gemmNT(c, a, bt []float32, m, n, k int) {
@@ -64,7 +67,7 @@ func (b *Backend) gemmNT(c, a, bt []float32, m, n, k int) {
 				for i := i0; i < i1; i++ {
 					ar := a[i*k : i*k+k]
 					for j := j0; j < j1; j++ {
-						c[i*n+j] = dot(ar, bt[j*k:j*k+k])
+						c[i*n+j] = dotSeq(ar, bt[j*k:j*k+k])
 					}
 				}
 			}
@@ -105,11 +108,22 @@ func kernel4xN(c, a, bt []float32, i0, j0, j1, n, k int) {
 	}
 	for ; j < j1; j++ {
 		bj := bt[j*k : j*k+k]
-		c[i0*n+j] = dot(a0, bj)
-		c[(i0+1)*n+j] = dot(a1, bj)
-		c[(i0+2)*n+j] = dot(a2, bj)
-		c[(i0+3)*n+j] = dot(a3, bj)
+		c[i0*n+j] = dotSeq(a0, bj)
+		c[(i0+1)*n+j] = dotSeq(a1, bj)
+		c[(i0+2)*n+j] = dotSeq(a2, bj)
+		c[(i0+3)*n+j] = dotSeq(a3, bj)
 	}
+}
+
+// dotSeq is a float32 dot product summed in index order, the order of the
+// register-blocked kernel.
+func dotSeq(x, y []float32) float32 {
+	y = y[:len(x)]
+	var s float32
+	for i, v := range x {
+		s += v * y[i]
+	}
+	return s
 }
 
 // dot is a float32 dot product with four partial sums.
