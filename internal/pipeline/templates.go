@@ -1,0 +1,128 @@
+package pipeline
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// DefaultTemplate is the prompt used when no template is given.
+const DefaultTemplate = "a photo of a {}."
+
+// templateSets are the named prompt ensembles. They are data, copied in
+// order from OpenCLIP's zero_shot_metadata.py (itself from OpenAI's
+// Prompt_Engineering_for_ImageNet notebook), with {} for the class name.
+var templateSets = map[string][]string{
+	// OPENAI_IMAGENET_TEMPLATES: OpenAI's 80 ImageNet prompts.
+	"openai": {
+		"a bad photo of a {}.",
+		"a photo of many {}.",
+		"a sculpture of a {}.",
+		"a photo of the hard to see {}.",
+		"a low resolution photo of the {}.",
+		"a rendering of a {}.",
+		"graffiti of a {}.",
+		"a bad photo of the {}.",
+		"a cropped photo of the {}.",
+		"a tattoo of a {}.",
+		"the embroidered {}.",
+		"a photo of a hard to see {}.",
+		"a bright photo of a {}.",
+		"a photo of a clean {}.",
+		"a photo of a dirty {}.",
+		"a dark photo of the {}.",
+		"a drawing of a {}.",
+		"a photo of my {}.",
+		"the plastic {}.",
+		"a photo of the cool {}.",
+		"a close-up photo of a {}.",
+		"a black and white photo of the {}.",
+		"a painting of the {}.",
+		"a painting of a {}.",
+		"a pixelated photo of the {}.",
+		"a sculpture of the {}.",
+		"a bright photo of the {}.",
+		"a cropped photo of a {}.",
+		"a plastic {}.",
+		"a photo of the dirty {}.",
+		"a jpeg corrupted photo of a {}.",
+		"a blurry photo of the {}.",
+		"a photo of the {}.",
+		"a good photo of the {}.",
+		"a rendering of the {}.",
+		"a {} in a video game.",
+		"a photo of one {}.",
+		"a doodle of a {}.",
+		"a close-up photo of the {}.",
+		"a photo of a {}.",
+		"the origami {}.",
+		"the {} in a video game.",
+		"a sketch of a {}.",
+		"a doodle of the {}.",
+		"a origami {}.",
+		"a low resolution photo of a {}.",
+		"the toy {}.",
+		"a rendition of the {}.",
+		"a photo of the clean {}.",
+		"a photo of a large {}.",
+		"a rendition of a {}.",
+		"a photo of a nice {}.",
+		"a photo of a weird {}.",
+		"a blurry photo of a {}.",
+		"a cartoon {}.",
+		"art of a {}.",
+		"a sketch of the {}.",
+		"a embroidered {}.",
+		"a pixelated photo of a {}.",
+		"itap of the {}.",
+		"a jpeg corrupted photo of the {}.",
+		"a good photo of a {}.",
+		"a plushie {}.",
+		"a photo of the nice {}.",
+		"a photo of the small {}.",
+		"a photo of the weird {}.",
+		"the cartoon {}.",
+		"art of the {}.",
+		"a drawing of the {}.",
+		"a photo of the large {}.",
+		"a black and white photo of a {}.",
+		"the plushie {}.",
+		"a dark photo of a {}.",
+		"itap of a {}.",
+		"graffiti of the {}.",
+		"a toy {}.",
+		"itap of my {}.",
+		"a photo of a cool {}.",
+		"a photo of a small {}.",
+		"a tattoo of the {}.",
+	},
+	// SIMPLE_IMAGENET_TEMPLATES: the 7-prompt subset OpenAI selected.
+	"simple": {
+		"itap of a {}.",
+		"a bad photo of the {}.",
+		"a origami {}.",
+		"a photo of the large {}.",
+		"a {} in a video game.",
+		"art of the {}.",
+		"a photo of the small {}.",
+	},
+}
+
+// TemplateSetNames lists the named template sets, sorted.
+func TemplateSetNames() []string {
+	names := make([]string, 0, len(templateSets))
+	for n := range templateSets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// TemplateSet returns a copy of the named template set.
+func TemplateSet(name string) ([]string, error) {
+	t, ok := templateSets[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown template set %q (known: %s)", name, strings.Join(TemplateSetNames(), ", "))
+	}
+	return append([]string(nil), t...), nil
+}
