@@ -1,0 +1,70 @@
+package imageproc
+
+import "fmt"
+
+// OpenAI CLIP's normalisation constants (clip/clip.py _transform), as
+// float32 the way torch.as_tensor(mean, dtype=float32) rounds them.
+var (
+	OpenAIMean = float32x3(0.48145466, 0.4578275, 0.40821073)
+	OpenAIStd  = float32x3(0.26862954, 0.26130258, 0.27577711)
+)
+
+// float32x3 rounds Python floats (float64) to float32 at run time, so the
+// rounding goes decimal -> float64 -> float32 as in Python, not decimal ->
+// float32 as a Go constant conversion would.
+func float32x3(a, b, c float64) [3]float32 {
+	return [3]float32{float32(a), float32(b), float32(c)}
+}
+
+// Normalize is torchvision's ToTensor followed by Normalize(mean, std) on
+// an RGB image, uint8 [size, size, 3], giving float32 [3, size, size]. Each
+// value is computed as torch does it, one rounded float32 operation at a
+// time: x = float32(v) / 255, then (x - mean[c]) / std[c].
+func Normalize(rgb []uint8, size int, mean, std [3]float32) []float32 {
+	dst := make([]float32, 3*size*size)
+	NormalizeInto(dst, rgb, size, mean, std)
+	return dst
+}
+
+// NormalizeInto is Normalize writing into dst, which must hold 3*size*size
+// values.
+func NormalizeInto(dst []float32, rgb []uint8, size int, mean, std [3]float32) {
+	n := size * size
+	if len(rgb) != 3*n || len(dst) != 3*n {
+		panic(fmt.Sprintf("imageproc: Normalize: %d bytes in, %d floats out, want %d for size %d", len(rgb), len(dst), 3*n, size))
+	}
+	// A byte has 256 values, so a table per channel holds every result.
+	var lut [3][256]float32
+	for c := range 3 {
+		for v := range 256 {
+			x := float32(v) / 255
+			lut[c][v] = float32(x-mean[c]) / std[c]
+		}
+	}
+	r, g, b := dst[:n], dst[n:2*n], dst[2*n:3*n]
+	for i := range n {
+		p := rgb[3*i : 3*i+3]
+		r[i] = lut[0][p[0]]
+		g[i] = lut[1][p[1]]
+		b[i] = lut[2][p[2]]
+	}
+}
+
+// Preprocess is CLIP's whole image transform: ResizeCropRGB followed by
+// Normalize, giving float32 [3, size, size].
+func Preprocess(img *Image, size int, mean, std [3]float32) []float32 {
+	dst := make([]float32, 3*size*size)
+	PreprocessInto(dst, img, size, mean, std)
+	return dst
+}
+
+// PreprocessInto is Preprocess writing into dst, which must hold
+// 3*size*size values (one image's slot of a batch [B, 3, size, size]).
+func PreprocessInto(dst []float32, img *Image, size int, mean, std [3]float32) {
+	checkDst(3*size*size, size)
+	s := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(s)
+	s.rgb = grow(s.rgb, 3*size*size)
+	resizeCropRGB(s.rgb, img, size, s)
+	NormalizeInto(dst, s.rgb, size, mean, std)
+}
