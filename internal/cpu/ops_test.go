@@ -302,7 +302,6 @@ func TestShapeMismatchPanicsWithOpName(t *testing.T) {
 	New(1).MatMulForward(FromSlice(make([]float32, 4), 2, 2), FromSlice(make([]float32, 6), 2, 3), FromSlice(make([]float32, 4), 2, 2), compute.Tensor{}, false, compute.ActNone)
 }
 
-
 func TestArenaReuse(t *testing.T) {
 	a := New(1).NewArena()
 	first := a.Alloc(10)
