@@ -3,9 +3,10 @@ package checkpoint
 import (
 	"encoding/json"
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
 
+	"github.com/clip-go/clip/internal/atomicfile"
 	"github.com/clip-go/clip/internal/model"
 	"github.com/clip-go/clip/internal/safetensors"
 )
@@ -47,34 +48,11 @@ func WriteOpenCLIP(dir string, cfg model.Config, tensors map[string]model.HostTe
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(dir, openCLIPConfigFile), append(js, '\n')); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, openCLIPConfigFile), 0o644, func(w io.Writer) error {
+		_, err := w.Write(append(js, '\n'))
+		return err
+	}); err != nil {
 		return fmt.Errorf("checkpoint: write %s: %w", dir, err)
 	}
 	return nil
-}
-
-// writeFileAtomic writes a small file through a synced temporary file and a
-// rename, so a reader never sees half a config.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
 }

@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
+
+	"github.com/clip-go/clip/internal/atomicfile"
 )
 
 // Tensor is one tensor to write. Data holds the elements in row-major order:
@@ -193,45 +193,14 @@ func (c *countingWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// writeAtomic writes a file through fill into a temporary file beside path,
-// syncs it and renames it over path.
-func writeAtomic(path string, fill func(w io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+// writeAtomic writes a file through fill, buffered, into a temporary file
+// beside path that replaces path only once complete and synced.
+func writeAtomic(path string, fill func(w io.Writer) error) error {
+	return atomicfile.WriteFile(path, 0o644, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 1<<20)
+		if err := fill(bw); err != nil {
+			return err
 		}
-	}()
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	if err = fill(bw); err != nil {
-		return err
-	}
-	if err = bw.Flush(); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	// CreateTemp makes the file private; a checkpoint is an ordinary file.
-	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	// Persist the rename itself; not every platform can sync a folder, and the
-	// data is already safe, so a failure here is ignored.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+		return bw.Flush()
+	})
 }
