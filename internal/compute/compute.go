@@ -99,11 +99,19 @@ func (a Activation) String() string {
 
 // Arena hands out tensors from storage it owns. Reset makes all of them
 // reusable at once, so a step that allocates the same sequence of shapes
-// reuses the same memory and allocates nothing.
+// reuses the same memory and allocates nothing. Mark and Release free, in
+// one go, everything allocated after a mark: inference uses them to drop a
+// block's intermediates once its output is written.
 type Arena interface {
 	Alloc(shape ...int) Tensor
+	Mark() ArenaMark
+	Release(ArenaMark)
 	Reset()
 }
+
+// ArenaMark is a position in an arena, opaque outside the backend that
+// made it.
+type ArenaMark struct{ Slab, Used int }
 
 // Backend is one device. Every op of the model goes through it.
 type Backend interface {

@@ -35,16 +35,13 @@ func applyAct(out, x []float32, act compute.Activation) {
 	}
 }
 
-// gelu is nn.GELU's exact form 0.5·x·(1 + erf(x/√2)), evaluated in float64
-// and rounded once.
+// gelu is nn.GELU's exact form 0.5·x·(1 + erf(x/√2)).
 func gelu(x float32) float32 {
-	v := float64(x)
-	return float32(0.5 * v * (1 + math.Erf(v/math.Sqrt2)))
+	return 0.5 * x * (1 + erf32(x*math.Sqrt2/2))
 }
 
-// quickGELU is OpenAI's x·sigmoid(1.702·x). For large negative x, exp
-// overflows to +Inf and the result is -0 rather than NaN.
+// quickGELU is OpenAI's x·sigmoid(1.702·x). For large negative x the
+// exponential overflows to +Inf and the result is -0, never NaN.
 func quickGELU(x float32) float32 {
-	v := float64(x)
-	return float32(v / (1 + math.Exp(-1.702*v)))
+	return x / (1 + exp32(-1.702*x))
 }

@@ -38,5 +38,15 @@ func (a *arena) Alloc(shape ...int) compute.Tensor {
 	return t
 }
 
+// Mark records the current position.
+func (a *arena) Mark() compute.ArenaMark { return compute.ArenaMark{Slab: a.slab, Used: a.used} }
+
+// Release makes everything allocated after m reusable. Tensors allocated
+// before m stay valid.
+func (a *arena) Release(m compute.ArenaMark) {
+	check(m.Slab < a.slab || m.Slab == a.slab && m.Used <= a.used, "Release", "mark %+v is ahead of the arena", m)
+	a.slab, a.used = m.Slab, m.Used
+}
+
 // Reset makes every tensor handed out so far reusable.
 func (a *arena) Reset() { a.slab, a.used = 0, 0 }

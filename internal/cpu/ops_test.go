@@ -319,3 +319,18 @@ func TestArenaReuse(t *testing.T) {
 		t.Fatal("large allocation")
 	}
 }
+
+func TestArenaMarkRelease(t *testing.T) {
+	a := New(1).NewArena()
+	keep := a.Alloc(4)
+	m := a.Mark()
+	tmp := a.Alloc(8)
+	a.Release(m)
+	again := a.Alloc(8)
+	if again.Buf != tmp.Buf || again.Off != tmp.Off {
+		t.Fatal("Release did not rewind to the mark")
+	}
+	if keep.Off != 0 || again.Off != 4 {
+		t.Fatalf("offsets %d and %d, want 0 and 4", keep.Off, again.Off)
+	}
+}

@@ -9,7 +9,7 @@ import (
 
 // ImageTower is either image encoder: pixels[B,3,R,R] -> features[B,E].
 type ImageTower interface {
-	Forward(be compute.Backend, a compute.Arena, pixels compute.Tensor) compute.Tensor
+	Forward(c *Ctx, pixels compute.Tensor) compute.Tensor
 }
 
 // CLIP is the two-tower model bound to one backend.
@@ -72,7 +72,7 @@ func (m *CLIP) EncodeImages(pixels []float32, n int) ([]float32, error) {
 	a.Reset()
 	x := a.Alloc(n, 3, r, r)
 	m.be.Upload(x, pixels)
-	return m.download(m.Image.Forward(m.be, a, x))
+	return m.download(m.Image.Forward(&Ctx{Be: m.be, A: a}, x))
 }
 
 // EncodeTexts runs the text tower on token rows of the context length:
@@ -83,7 +83,7 @@ func (m *CLIP) EncodeTexts(tokens [][]int32) ([]float32, error) {
 	}
 	a := m.activations
 	a.Reset()
-	y, err := m.Text.Forward(m.be, a, tokens)
+	y, err := m.Text.Forward(&Ctx{Be: m.be, A: a}, tokens)
 	if err != nil {
 		return nil, fmt.Errorf("encode texts: %w", err)
 	}

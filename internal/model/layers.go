@@ -15,10 +15,10 @@ func newLayerNorm(p *Params, name string) LayerNorm {
 }
 
 // Forward normalises x; mean and rstd of each row are allocated alongside.
-func (l LayerNorm) Forward(be compute.Backend, a compute.Arena, x compute.Tensor) compute.Tensor {
+func (l LayerNorm) Forward(c *Ctx, x compute.Tensor) compute.Tensor {
 	rows := x.Numel() / x.Dim(-1)
-	out := a.Alloc(x.Shape...)
-	be.LayerNormForward(out, a.Alloc(rows), a.Alloc(rows), x, l.W, l.B, layerNormEps)
+	out := c.A.Alloc(x.Shape...)
+	c.Be.LayerNormForward(out, c.A.Alloc(rows), c.A.Alloc(rows), x, l.W, l.B, layerNormEps)
 	return out
 }
 
@@ -30,20 +30,20 @@ type Linear struct {
 }
 
 // Forward applies the layer to x, flattening all leading dimensions.
-func (l Linear) Forward(be compute.Backend, a compute.Arena, x compute.Tensor) compute.Tensor {
+func (l Linear) Forward(c *Ctx, x compute.Tensor) compute.Tensor {
 	in, outDim := x.Dim(-1), l.W.Shape[0]
 	rows := x.Numel() / in
 	shape := append(append([]int(nil), x.Shape[:len(x.Shape)-1]...), outDim)
-	out := a.Alloc(shape...)
-	be.MatMulForward(out.Reshape(rows, outDim), x.Reshape(rows, in), l.W, l.B, true, l.Act)
+	out := c.A.Alloc(shape...)
+	c.Be.MatMulForward(out.Reshape(rows, outDim), x.Reshape(rows, in), l.W, l.B, true, l.Act)
 	return out
 }
 
 // project computes x[N,in] @ w[in,out] (OpenAI's proj/text_projection
 // layout, no bias): -> [N,out].
-func project(be compute.Backend, a compute.Arena, x, w compute.Tensor) compute.Tensor {
-	out := a.Alloc(x.Shape[0], w.Shape[1])
-	be.MatMulForward(out, x, w, compute.Tensor{}, false, compute.ActNone)
+func project(c *Ctx, x, w compute.Tensor) compute.Tensor {
+	out := c.A.Alloc(x.Shape[0], w.Shape[1])
+	c.Be.MatMulForward(out, x, w, compute.Tensor{}, false, compute.ActNone)
 	return out
 }
 
@@ -71,20 +71,20 @@ func newAttention(p *Params, prefix string, width, heads int, causal bool) Multi
 }
 
 // Forward is self-attention over x.
-func (m MultiHeadAttention) Forward(be compute.Backend, a compute.Arena, x compute.Tensor) compute.Tensor {
-	return m.attend(be, a, x, x)
+func (m MultiHeadAttention) Forward(c *Ctx, x compute.Tensor) compute.Tensor {
+	return m.attend(c, x, x)
 }
 
 // attend computes attention of queries from xq[B,Tq,C] over keys and values
 // from xkv[B,Tk,C]: -> [B,Tq,C].
-func (m MultiHeadAttention) attend(be compute.Backend, a compute.Arena, xq, xkv compute.Tensor) compute.Tensor {
-	q := m.Q.Forward(be, a, xq)
-	k := m.K.Forward(be, a, xkv)
-	v := m.V.Forward(be, a, xkv)
+func (m MultiHeadAttention) attend(c *Ctx, xq, xkv compute.Tensor) compute.Tensor {
+	q := m.Q.Forward(c, xq)
+	k := m.K.Forward(c, xkv)
+	v := m.V.Forward(c, xkv)
 	bs, tq, tk := xq.Shape[0], xq.Shape[1], xkv.Shape[1]
-	y := a.Alloc(q.Shape...)
-	be.AttentionForward(y, a.Alloc(bs, m.Heads, tq, tk), q, k, v, m.Heads, m.Causal)
-	return m.Out.Forward(be, a, y)
+	y := c.A.Alloc(q.Shape...)
+	c.Be.AttentionForward(y, c.A.Alloc(bs, m.Heads, tq, tk), q, k, v, m.Heads, m.Causal)
+	return m.Out.Forward(c, y)
 }
 
 // ResidualBlock is OpenAI's pre-LN transformer block on x[B,T,C]:
@@ -105,15 +105,18 @@ func newResidualBlock(p *Params, prefix string, width, heads int, causal bool, a
 	}
 }
 
-// Forward returns the block's output (a new tensor; x is left unchanged).
-func (r ResidualBlock) Forward(be compute.Backend, a compute.Arena, x compute.Tensor) compute.Tensor {
-	h := r.Attn.Forward(be, a, r.LN1.Forward(be, a, x))
-	x1 := a.Alloc(x.Shape...)
-	be.AddForward(x1, x, h)
-	m := r.Proj.Forward(be, a, r.FC.Forward(be, a, r.LN2.Forward(be, a, x1)))
-	x2 := a.Alloc(x.Shape...)
-	be.AddForward(x2, x1, m)
-	return x2
+// Forward returns the block's output, a new tensor; x is left unchanged.
+// In inference the block's intermediates are freed once it is written.
+func (r ResidualBlock) Forward(c *Ctx, x compute.Tensor) compute.Tensor {
+	out := c.A.Alloc(x.Shape...)
+	c.scope(func() {
+		h := r.Attn.Forward(c, r.LN1.Forward(c, x))
+		x1 := c.A.Alloc(x.Shape...)
+		c.Be.AddForward(x1, x, h)
+		m := r.Proj.Forward(c, r.FC.Forward(c, r.LN2.Forward(c, x1)))
+		c.Be.AddForward(out, x1, m)
+	})
+	return out
 }
 
 // Transformer is a stack of residual blocks: x[B,T,C] -> [B,T,C].
@@ -128,9 +131,9 @@ func newTransformer(p *Params, prefix string, width, heads, layers int, causal b
 }
 
 // Forward runs every block in order.
-func (t Transformer) Forward(be compute.Backend, a compute.Arena, x compute.Tensor) compute.Tensor {
+func (t Transformer) Forward(c *Ctx, x compute.Tensor) compute.Tensor {
 	for _, b := range t.Blocks {
-		x = b.Forward(be, a, x)
+		x = b.Forward(c, x)
 	}
 	return x
 }

@@ -64,10 +64,11 @@ func TestTextTruncationIsExact(t *testing.T) {
 	}
 	x := a.Alloc(3, 12, cfg.Text.Width)
 	be.EmbeddingForward(x, ids, m.Text.TokenEmbedding, m.Text.Pos)
-	x = m.Text.LNFinal.Forward(be, a, m.Text.Transformer.Forward(be, a, x))
+	c := &Ctx{Be: be, A: a}
+	x = m.Text.LNFinal.Forward(c, m.Text.Transformer.Forward(c, x))
 	pooled := a.Alloc(3, cfg.Text.Width)
 	be.GatherRowsForward(pooled, x, PoolPositions(tokens))
-	full := project(be, a, pooled, m.Text.Proj)
+	full := project(c, pooled, m.Text.Proj)
 	want := make([]float32, full.Numel())
 	be.Download(want, full)
 	for i := range want {

@@ -24,27 +24,27 @@ func newConvBN(p *Params, conv, bn string, pad int, relu bool) ConvBN {
 }
 
 // Forward applies conv, BN and the optional ReLU.
-func (c ConvBN) Forward(be compute.Backend, a compute.Arena, x compute.Tensor) compute.Tensor {
+func (cb ConvBN) Forward(c *Ctx, x compute.Tensor) compute.Tensor {
 	n, h, w := x.Shape[0], x.Shape[2], x.Shape[3]
-	co, k := c.W.Shape[0], c.W.Shape[2]
-	ho := (h+2*c.Pad-k)/c.Stride + 1
-	wo := (w+2*c.Pad-k)/c.Stride + 1
-	out := a.Alloc(n, co, ho, wo)
-	be.Conv2DForward(out, x, c.W, c.Stride, c.Pad)
+	co, k := cb.W.Shape[0], cb.W.Shape[2]
+	ho := (h+2*cb.Pad-k)/cb.Stride + 1
+	wo := (w+2*cb.Pad-k)/cb.Stride + 1
+	out := c.A.Alloc(n, co, ho, wo)
+	c.Be.Conv2DForward(out, x, cb.W, cb.Stride, cb.Pad)
 	act := compute.ActNone
-	if c.ReLU {
+	if cb.ReLU {
 		act = compute.ActReLU
 	}
-	be.BatchNormForward(out, out, c.Gamma, c.Beta, c.Mean, c.Var, batchNormEps, act)
+	c.Be.BatchNormForward(out, out, cb.Gamma, cb.Beta, cb.Mean, cb.Var, batchNormEps, act)
 	return out
 }
 
-func avgPool(be compute.Backend, a compute.Arena, x compute.Tensor, k int) compute.Tensor {
+func avgPool(c *Ctx, x compute.Tensor, k int) compute.Tensor {
 	if k == 1 {
 		return x
 	}
-	out := a.Alloc(x.Shape[0], x.Shape[1], x.Shape[2]/k, x.Shape[3]/k)
-	be.AvgPool2DForward(out, x, k)
+	out := c.A.Alloc(x.Shape[0], x.Shape[1], x.Shape[2]/k, x.Shape[3]/k)
+	c.Be.AvgPool2DForward(out, x, k)
 	return out
 }
 
@@ -74,15 +74,15 @@ func newBottleneck(p *Params, s ResNetStage) Bottleneck {
 }
 
 // Forward applies the block.
-func (b Bottleneck) Forward(be compute.Backend, a compute.Arena, x compute.Tensor) compute.Tensor {
-	out := b.C2.Forward(be, a, b.C1.Forward(be, a, x))
-	out = b.C3.Forward(be, a, avgPool(be, a, out, b.Stride))
+func (b Bottleneck) Forward(c *Ctx, x compute.Tensor) compute.Tensor {
+	out := b.C2.Forward(c, b.C1.Forward(c, x))
+	out = b.C3.Forward(c, avgPool(c, out, b.Stride))
 	identity := x
 	if b.Down != nil {
-		identity = b.Down.Forward(be, a, avgPool(be, a, x, b.Stride))
+		identity = b.Down.Forward(c, avgPool(c, x, b.Stride))
 	}
-	be.AddForward(out, out, identity)
-	be.ActivationForward(out, out, compute.ActReLU)
+	c.Be.AddForward(out, out, identity)
+	c.Be.ActivationForward(out, out, compute.ActReLU)
 	return out
 }
 
@@ -109,16 +109,16 @@ func newAttentionPool(p *Params, c Config) AttentionPool {
 }
 
 // Forward pools x into one vector per image.
-func (ap AttentionPool) Forward(be compute.Backend, a compute.Arena, x compute.Tensor) compute.Tensor {
+func (ap AttentionPool) Forward(c *Ctx, x compute.Tensor) compute.Tensor {
 	n, d := x.Shape[0], x.Shape[1]
 	t := x.Shape[2]*x.Shape[3] + 1
-	seq := a.Alloc(n, t, d)
-	be.SpatialTokensForward(seq, x)
-	be.AddBroadcastForward(seq, seq, ap.Pos)
-	query := a.Alloc(n, d)
-	be.GatherRowsForward(query, seq, make([]int, n))
+	seq := c.A.Alloc(n, t, d)
+	c.Be.SpatialTokensForward(seq, x)
+	c.Be.AddBroadcastForward(seq, seq, ap.Pos)
+	query := c.A.Alloc(n, d)
+	c.Be.GatherRowsForward(query, seq, make([]int, n))
 	mha := MultiHeadAttention{Q: ap.Q, K: ap.K, V: ap.V, Out: ap.C, Heads: ap.Heads}
-	out := mha.attend(be, a, query.Reshape(n, 1, d), seq)
+	out := mha.attend(c, query.Reshape(n, 1, d), seq)
 	return out.Reshape(n, out.Dim(-1))
 }
 
@@ -146,14 +146,14 @@ func newModifiedResNet(p *Params, c Config) *ModifiedResNet {
 }
 
 // Forward encodes pixels[N,3,R,R] into features[N,E].
-func (m *ModifiedResNet) Forward(be compute.Backend, a compute.Arena, pixels compute.Tensor) compute.Tensor {
+func (m *ModifiedResNet) Forward(c *Ctx, pixels compute.Tensor) compute.Tensor {
 	x := pixels
 	for _, s := range m.Stem {
-		x = s.Forward(be, a, x)
+		x = s.Forward(c, x)
 	}
-	x = avgPool(be, a, x, 2)
+	x = avgPool(c, x, 2)
 	for _, b := range m.Blocks {
-		x = b.Forward(be, a, x)
+		x = b.Forward(c, x)
 	}
-	return m.Pool.Forward(be, a, x)
+	return m.Pool.Forward(c, x)
 }

@@ -54,7 +54,7 @@ func PoolPositions(tokens [][]int32) []int {
 // Because of the causal mask no position attends to a later one, so the
 // tower runs only up to the last pooled position of the batch; the result
 // is identical to running all L positions.
-func (m *TextTransformer) Forward(be compute.Backend, a compute.Arena, tokens [][]int32) (compute.Tensor, error) {
+func (m *TextTransformer) Forward(c *Ctx, tokens [][]int32) (compute.Tensor, error) {
 	bs := len(tokens)
 	pool := PoolPositions(tokens)
 	t := 1
@@ -74,11 +74,11 @@ func (m *TextTransformer) Forward(be compute.Backend, a compute.Arena, tokens []
 		}
 		ids = append(ids, row[:t]...)
 	}
-	x := a.Alloc(bs, t, m.width)
-	be.EmbeddingForward(x, ids, m.TokenEmbedding, m.Pos)
-	x = m.Transformer.Forward(be, a, x)
-	x = m.LNFinal.Forward(be, a, x)
-	pooled := a.Alloc(bs, m.width)
-	be.GatherRowsForward(pooled, x, pool)
-	return project(be, a, pooled, m.Proj), nil
+	x := c.A.Alloc(bs, t, m.width)
+	c.Be.EmbeddingForward(x, ids, m.TokenEmbedding, m.Pos)
+	x = m.Transformer.Forward(c, x)
+	x = m.LNFinal.Forward(c, x)
+	pooled := c.A.Alloc(bs, m.width)
+	c.Be.GatherRowsForward(pooled, x, pool)
+	return project(c, pooled, m.Proj), nil
 }

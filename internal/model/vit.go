@@ -37,15 +37,15 @@ func newVisionTransformer(p *Params, c Config, act compute.Activation) *VisionTr
 }
 
 // Forward encodes pixels[B,3,R,R] into features[B,E].
-func (m *VisionTransformer) Forward(be compute.Backend, a compute.Arena, pixels compute.Tensor) compute.Tensor {
+func (m *VisionTransformer) Forward(c *Ctx, pixels compute.Tensor) compute.Tensor {
 	bs := pixels.Shape[0]
-	patches := a.Alloc(bs, m.patches, m.width)
-	be.PatchEmbedForward(patches, pixels, m.Conv1, m.Patch)
-	x := a.Alloc(bs, m.patches+1, m.width)
-	be.TokensAssembleForward(x, patches, m.Class, m.Pos)
-	x = m.LNPre.Forward(be, a, x)
-	x = m.Transformer.Forward(be, a, x)
-	cls := a.Alloc(bs, m.width)
-	be.GatherRowsForward(cls, x, make([]int, bs))
-	return project(be, a, m.LNPost.Forward(be, a, cls), m.Proj)
+	patches := c.A.Alloc(bs, m.patches, m.width)
+	c.Be.PatchEmbedForward(patches, pixels, m.Conv1, m.Patch)
+	x := c.A.Alloc(bs, m.patches+1, m.width)
+	c.Be.TokensAssembleForward(x, patches, m.Class, m.Pos)
+	x = m.LNPre.Forward(c, x)
+	x = m.Transformer.Forward(c, x)
+	cls := c.A.Alloc(bs, m.width)
+	c.Be.GatherRowsForward(cls, x, make([]int, bs))
+	return project(c, m.LNPost.Forward(c, cls), m.Proj)
 }

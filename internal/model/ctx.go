@@ -1,0 +1,26 @@
+package model
+
+import "github.com/clip-go/clip/internal/compute"
+
+// Ctx is what a forward pass runs with: the backend, the arena activations
+// come from, and whether they are kept for a backward pass.
+type Ctx struct {
+	Be compute.Backend
+	A  compute.Arena
+	// Keep keeps every intermediate alive for a backward pass. Without it
+	// (inference) a block releases its intermediates as soon as its output
+	// is written, so activation memory does not grow with depth.
+	Keep bool
+}
+
+// scope runs fn, which must write its result into tensors allocated before
+// the call, and then frees what fn allocated unless activations are kept.
+func (c *Ctx) scope(fn func()) {
+	if c.Keep {
+		fn()
+		return
+	}
+	m := c.A.Mark()
+	fn()
+	c.A.Release(m)
+}
