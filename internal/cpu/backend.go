@@ -12,8 +12,29 @@ import (
 
 // Backend runs ops on the host, splitting work over a fixed number of
 // goroutines.
+//
+// A Backend is used by one goroutine at a time, as a device stream is: its
+// ops share grow-only scratch buffers, so a steady-state forward allocates
+// nothing.
 type Backend struct {
 	threads int
+	scratch [numScratch][]float32
+}
+
+// Scratch slots: an op may hold several at once, never two ops at once.
+const (
+	scratchCols = iota // unfolded patches / im2col rows
+	scratchProd        // GEMM result before re-layout
+	numScratch
+)
+
+// scratchBuf returns slot's buffer with at least n elements; its contents
+// are undefined.
+func (b *Backend) scratchBuf(slot, n int) []float32 {
+	if cap(b.scratch[slot]) < n {
+		b.scratch[slot] = make([]float32, n)
+	}
+	return b.scratch[slot][:n]
 }
 
 var _ compute.Backend = (*Backend)(nil)

@@ -22,8 +22,8 @@ func (b *Backend) Conv2DForward(out, x, w compute.Tensor, stride, pad int) {
 		"out %v, want [%d,%d,%d,%d]", out, n, co, ho, wo)
 	k := ci * kh * kw
 	xd, od, wdat := data(x), data(out), data(w)
-	cols := make([]float32, ho*wo*k)
-	prod := make([]float32, ho*wo*co)
+	cols := b.scratchBuf(scratchCols, ho*wo*k)
+	prod := b.scratchBuf(scratchProd, ho*wo*co)
 	for img := 0; img < n; img++ {
 		src := xd[img*ci*h*wd : (img+1)*ci*h*wd]
 		b.parallel(ho*wo, 64, func(lo, hi int) {

@@ -43,7 +43,7 @@ func (b *Backend) PatchEmbedForward(out, x, w compute.Tensor, patch int) {
 	g := r / patch
 	check(out.Numel() == bs*g*g*width, op, "out %v, want [%d,%d,%d]", out, bs, g*g, width)
 	k := ch * patch * patch
-	cols := make([]float32, bs*g*g*k)
+	cols := b.scratchBuf(scratchCols, bs*g*g*k)
 	xd := data(x)
 	b.parallel(bs*g*g, 16, func(lo, hi int) {
 		for idx := lo; idx < hi; idx++ {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
+
+	"github.com/clip-go/clip/internal/model"
 )
 
 // DefaultBatchSize is the number of rows run through the model at once when
@@ -236,44 +239,93 @@ func newBatch(index []int, names []string, feats []float32, normalize bool) (Bat
 	return Batch{Index: index, Names: names, Features: feats, Dim: dim}, nil
 }
 
-// EmbedTexts embeds texts in input order, batchSize at a time, tokenised to
-// the model's context length (longer texts are truncated, as clip.tokenize
-// with truncate=True), and hands each batch to sink.
+// lengthGroupBatches is how many batches of texts are sorted by length
+// together. The text tower runs only up to the longest text of a batch, so
+// batching texts of similar length saves most of the work on short prompts;
+// the window bounds how far a text can move and how much is held in memory.
+const lengthGroupBatches = 16
+
+// EmbedTexts embeds texts, tokenised to the model's context length (longer
+// texts are truncated, as clip.tokenize with truncate=True), and hands them
+// to sink in input order, batchSize rows at a time. Within windows of
+// lengthGroupBatches batches the model sees texts grouped by token length;
+// a row's features do not depend on its batch, so this changes only speed.
 func (m *Model) EmbedTexts(ctx context.Context, texts []string, opts BatchOptions, sink func(Batch) error) error {
 	if m.Tokenizer == nil || m.Encoder == nil {
 		return fmt.Errorf("embed texts: model has no tokenizer or encoder")
 	}
 	bs := opts.batchSize()
 	ctxLen := m.Config.Text.ContextLength
-	for lo := 0; lo < len(texts); lo += bs {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		hi := min(lo+bs, len(texts))
+	for lo := 0; lo < len(texts); lo += bs * lengthGroupBatches {
+		hi := min(lo+bs*lengthGroupBatches, len(texts))
 		tokens := make([][]int32, hi-lo)
-		index := make([]int, hi-lo)
 		for i := range tokens {
 			tokens[i] = m.Tokenizer.Tokenize(texts[lo+i], ctxLen)
-			index[i] = lo + i
 		}
-		feats, err := m.Encoder.EncodeTexts(tokens)
+		feats, dim, err := m.encodeGrouped(ctx, tokens, bs, lo)
 		if err != nil {
-			return fmt.Errorf("encode texts %d..%d: %w", lo, hi-1, err)
-		}
-		b, err := newBatch(index, texts[lo:hi], feats, opts.Normalize)
-		if err != nil {
-			return fmt.Errorf("encode texts: %w", err)
-		}
-		if err := sink(b); err != nil {
 			return err
 		}
-		for range index {
-			if opts.Progress != nil {
-				opts.Progress()
+		for b := 0; b < len(tokens); b += bs {
+			e := min(b+bs, len(tokens))
+			index := make([]int, e-b)
+			for i := range index {
+				index[i] = lo + b + i
+			}
+			batch, err := newBatch(index, texts[lo+b:lo+e], feats[b*dim:e*dim], opts.Normalize)
+			if err != nil {
+				return fmt.Errorf("encode texts: %w", err)
+			}
+			if err := sink(batch); err != nil {
+				return err
+			}
+			for range index {
+				if opts.Progress != nil {
+					opts.Progress()
+				}
 			}
 		}
 	}
 	return nil
+}
+
+// encodeGrouped encodes token rows in batches of bs taken in order of their
+// end-of-text position, and returns the features in the rows' order.
+// first is the input index of rows[0], for error messages.
+func (m *Model) encodeGrouped(ctx context.Context, rows [][]int32, bs, first int) ([]float32, int, error) {
+	pool := model.PoolPositions(rows)
+	order := make([]int, len(rows))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return pool[order[a]] < pool[order[b]] })
+	var out []float32
+	dim := 0
+	for b := 0; b < len(order); b += bs {
+		if err := ctx.Err(); err != nil {
+			return nil, 0, err
+		}
+		idx := order[b:min(b+bs, len(order))]
+		batch := make([][]int32, len(idx))
+		for i, r := range idx {
+			batch[i] = rows[r]
+		}
+		feats, err := m.Encoder.EncodeTexts(batch)
+		if err != nil {
+			return nil, 0, fmt.Errorf("encode texts (inputs %d..%d): %w", first, first+len(rows)-1, err)
+		}
+		if len(feats) == 0 || len(feats)%len(idx) != 0 {
+			return nil, 0, fmt.Errorf("encode texts: model returned %d values for %d rows", len(feats), len(idx))
+		}
+		if out == nil {
+			dim = len(feats) / len(idx)
+			out = make([]float32, len(rows)*dim)
+		}
+		for i, r := range idx {
+			copy(out[r*dim:(r+1)*dim], feats[i*dim:(i+1)*dim])
+		}
+	}
+	return out, dim, nil
 }
 
 // TextFeatures embeds texts and returns all rows [len(texts), E].
