@@ -89,6 +89,9 @@ func TestLoadRejects(t *testing.T) {
 			dir := writeModel(t, t.TempDir(), "model.safetensors", c.tensors(t), configs...)
 			_, err := Load(dir)
 			wantError(t, err, append(c.want, filepath.Join(dir, "model.safetensors"))...)
+			if err != nil {
+				checkNoDataRead(t, filepath.Join(dir, "model.safetensors"), err)
+			}
 		})
 	}
 }

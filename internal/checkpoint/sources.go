@@ -30,6 +30,15 @@ func (s source) origin(name string) string {
 	}
 }
 
+// forName says which OpenCLIP tensor a file key feeds, for errors about
+// the key ("" when the key is the name).
+func (s source) forName(name string) string {
+	if len(s.parts) == 1 && s.parts[0] == name {
+		return ""
+	}
+	return " (for " + name + ")"
+}
+
 // sources maps OpenCLIP names to their sources in one file.
 type sources map[string]source
 

@@ -119,6 +119,16 @@ type Backend interface {
 	NewArena() Arena
 	Upload(dst Tensor, src []float32)
 	Download(dst []float32, src Tensor)
+	// Fill sets dst's contents from host memory written by fill. It calls
+	// fill once with a slice of exactly dst.Numel() elements, whose initial
+	// contents are undefined and which fill must not keep, and, if fill
+	// returns nil, makes them dst's contents. It exists so that a loader can
+	// decode a weights file straight into a parameter, tensor by tensor,
+	// without first holding the whole model in host memory: the CPU backend
+	// hands fill dst's own memory (no copy at all); a device backend hands
+	// it a staging buffer and copies that to the device. If fill fails, its
+	// error is returned unchanged and dst's contents are undefined.
+	Fill(dst Tensor, fill func(host []float32) error) error
 	// Sync waits for queued work and returns the first device error.
 	Sync() error
 

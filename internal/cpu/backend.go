@@ -65,6 +65,12 @@ func (b *Backend) Upload(dst compute.Tensor, src []float32) {
 	copy(d, src)
 }
 
+// Fill hands fill dst's own elements: host memory is the device's, so a
+// loader decodes straight into the parameter arena with no staging copy.
+func (b *Backend) Fill(dst compute.Tensor, fill func(host []float32) error) error {
+	return fill(data(dst))
+}
+
 // Download copies t into host memory.
 func (b *Backend) Download(dst []float32, src compute.Tensor) {
 	s := data(src)

@@ -55,10 +55,7 @@ func (m *CLIP) Backend() compute.Backend { return m.be }
 // LoadWeights copies every tensor of ParamTable(cfg) from host tensors keyed
 // by OpenCLIP name; a missing or mis-shaped tensor is an error naming it.
 func (m *CLIP) LoadWeights(t map[string]HostTensor) error {
-	if err := m.Params.Load(m.be, t); err != nil {
-		return err
-	}
-	return m.be.Sync()
+	return m.LoadFrom(HostTensors(t))
 }
 
 // EncodeImages runs the image tower: pixels [n,3,R,R] -> features [n,E]

@@ -44,19 +44,79 @@ func (p *Params) Get(name string) compute.Tensor {
 	return t
 }
 
-// Load copies host tensors into the parameters. Every name of the table must
-// be present with its exact shape; the error names the first that is not.
-func (p *Params) Load(be compute.Backend, host map[string]HostTensor) error {
+// WeightSource supplies the tensors of a parameter table by OpenCLIP name,
+// one at a time, so that loading needs no host copy of the whole model: a
+// checkpoint reads each tensor from its file when asked.
+type WeightSource interface {
+	// Shape returns the shape of the named tensor; ok is false if the source
+	// does not have it.
+	Shape(name string) (shape []int, ok bool)
+	// ReadTensor writes the named tensor's values, row-major, into dst,
+	// which holds exactly its elements and may be device staging memory or
+	// the parameter itself: it must be fully overwritten and not kept. The
+	// error names the tensor (and, for a file, the file).
+	ReadTensor(name string, dst []float32) error
+}
+
+// LoadFrom fills every parameter from src. Every name of the table must be
+// present with its exact shape; all of them are checked before any tensor is
+// read, so a wrong source fails fast and the error names the first tensor
+// that is absent or mis-shaped. A read error leaves the parameters partly
+// loaded.
+func (p *Params) LoadFrom(be compute.Backend, src WeightSource) error {
 	for _, s := range p.Specs {
-		h, ok := host[s.Name]
+		shape, ok := src.Shape(s.Name)
 		if !ok {
 			return fmt.Errorf("missing tensor %q (shape %v)", s.Name, s.Shape)
 		}
-		if !sameDims(h.Shape, s.Shape) || len(h.Data) != s.Numel() {
-			return fmt.Errorf("tensor %q has shape %v (%d values), want %v", s.Name, h.Shape, len(h.Data), s.Shape)
+		if !sameDims(shape, s.Shape) {
+			return fmt.Errorf("tensor %q has shape %v, want %v", s.Name, shape, s.Shape)
 		}
-		be.Upload(p.byName[s.Name], h.Data)
 	}
+	for _, s := range p.Specs {
+		name := s.Name
+		if err := be.Fill(p.byName[name], func(host []float32) error { return src.ReadTensor(name, host) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Load copies host tensors into the parameters; see LoadFrom.
+func (p *Params) Load(be compute.Backend, host map[string]HostTensor) error {
+	return p.LoadFrom(be, HostTensors(host))
+}
+
+// LoadFrom fills the model's parameters from src (see Params.LoadFrom) and
+// waits for the device.
+func (m *CLIP) LoadFrom(src WeightSource) error {
+	if err := m.Params.LoadFrom(m.be, src); err != nil {
+		return err
+	}
+	return m.be.Sync()
+}
+
+// HostTensors is a WeightSource over tensors already in host memory, keyed
+// by OpenCLIP name: tests and random weights use it.
+type HostTensors map[string]HostTensor
+
+// Shape returns the named tensor's shape.
+func (h HostTensors) Shape(name string) ([]int, bool) {
+	t, ok := h[name]
+	return t.Shape, ok
+}
+
+// ReadTensor copies the named tensor into dst; a tensor whose data does not
+// fill dst (data inconsistent with its shape) is an error naming it.
+func (h HostTensors) ReadTensor(name string, dst []float32) error {
+	t, ok := h[name]
+	if !ok {
+		return fmt.Errorf("missing tensor %q", name)
+	}
+	if len(t.Data) != len(dst) {
+		return fmt.Errorf("tensor %q has shape %v but %d values, want %d", name, t.Shape, len(t.Data), len(dst))
+	}
+	copy(dst, t.Data)
 	return nil
 }
 

@@ -61,6 +61,39 @@ func TestOpenGolden(t *testing.T) {
 	}
 }
 
+// TestOpenClosesTheWeights: Open streams the weights from an open file;
+// that file must be closed again whether Open succeeds or fails after
+// opening it.
+func TestOpenClosesTheWeights(t *testing.T) {
+	fds := func() int {
+		entries, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skipf("cannot count open files: %v", err)
+		}
+		return len(entries)
+	}
+	path := golden.Path(t, "tiny-vit")
+	badTok := filepath.Join(t.TempDir(), "vocab.json")
+	if err := os.WriteFile(badTok, []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A first Open lets the runtime set up whatever it keeps open (the
+	// poller), so that only the loader's own files are counted below.
+	if _, err := Open(path, Options{Backend: cpu.New(1)}); err != nil {
+		t.Fatal(err)
+	}
+	before := fds()
+	if _, err := Open(path, Options{Backend: cpu.New(1)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(path, Options{Backend: cpu.New(1), TokenizerPath: badTok}); err == nil {
+		t.Fatal("bad tokenizer accepted")
+	}
+	if after := fds(); after != before {
+		t.Errorf("%d open files before Open, %d after", before, after)
+	}
+}
+
 func TestNoteInferred(t *testing.T) {
 	tests := []struct {
 		source string

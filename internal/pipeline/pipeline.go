@@ -66,7 +66,9 @@ type Model struct {
 }
 
 // Open loads a model folder (or .safetensors file), its tokenizer, and the
-// weights onto opts.Backend.
+// weights onto opts.Backend. The weights stream from the file into the
+// model's parameters one tensor at a time, so loading never holds a second
+// copy of the model in host memory.
 func Open(path string, opts Options) (*Model, error) {
 	if opts.Backend == nil {
 		return nil, fmt.Errorf("pipeline.Open %s: no backend", path)
@@ -75,10 +77,13 @@ func Open(path string, opts Options) (*Model, error) {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	ck, err := checkpoint.Load(path)
+	ck, err := checkpoint.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("load model %s: %w", path, err)
 	}
+	// Only reads remain once the weights are loaded, so a Close error says
+	// nothing about the model.
+	defer ck.Close()
 	noteInferred(ck, logf)
 	tok, src, err := LoadTokenizer(opts.TokenizerPath, ck.Dir)
 	if err != nil {
@@ -89,7 +94,7 @@ func Open(path string, opts Options) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build model %s: %w", path, err)
 	}
-	if err := m.LoadWeights(ck.Tensors); err != nil {
+	if err := m.LoadFrom(ck); err != nil {
 		return nil, fmt.Errorf("load weights %s: %w", ck.WeightsPath, err)
 	}
 	cfg := ck.Config
