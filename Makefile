@@ -6,7 +6,7 @@ LDFLAGS     := -s -w -X main.version=$(VERSION)
 STATICCHECK ?= $(shell $(GO) env GOPATH)/bin/staticcheck
 GOLDEN      ?= ../shared/golden
 
-.PHONY: help build demo test vet lint fmt-check staticcheck bench-tokenizer clean
+.PHONY: help build demo test vet lint fmt-check staticcheck bench-tokenizer bench-cpu clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ lint: vet $(STATICCHECK) ## vet and staticcheck
 
 bench-tokenizer: ## tokenizer throughput benchmark
 	$(GO) test -run '^$$' -bench Tokenize -benchtime 1x ./internal/tokenizer/
+
+bench-cpu: ## clip vs PyTorch and OpenBLAS on the CPU, side by side (ARGS=--quick: the short run)
+	./scripts/bench-cpu.sh $(ARGS)
 
 clean: ## remove build outputs
 	rm -rf bin

@@ -102,14 +102,15 @@ func (a *app) newRootCmd() *cobra.Command {
 		Use:   "clip",
 		Short: "CLIP image and text embeddings and zero-shot classification, in Go",
 		Long: `clip runs OpenAI CLIP models (OpenCLIP or Hugging Face safetensors checkpoints)
-on the CPU: it tokenizes texts, embeds images and texts into .npy files, and
-classifies images zero-shot.
+on the CPU: it tokenizes texts, embeds images and texts into .npy files,
+classifies images zero-shot, and benchmarks the model.
 
 Settings come from flags, then environment variables (CLIP_ plus the flag
 name in capitals, dashes as underscores: CLIP_MODEL, CLIP_BATCH_SIZE), then
 the YAML or JSON file given by --config or CLIP_CONFIG (keys are flag names:
-"model: /models/clip-vit-base-patch32"), then defaults. --print-config shows
-the resolved settings and where each came from.
+"model: /models/clip-vit-base-patch32"; relative paths in the file are
+relative to its folder), then defaults. --print-config shows the resolved
+settings and where each came from.
 
 Exit status: 0 success, 1 failure (including unreadable images), 2 usage or
 configuration error, 130 interrupted.`,
@@ -136,7 +137,7 @@ configuration error, 130 interrupted.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SuggestionsMinimumDistance = 2
-	root.AddCommand(newTokenizeCmd(a), newEmbedCmd(a), newClassifyCmd(a), newVersionCmd(a))
+	root.AddCommand(newTokenizeCmd(a), newEmbedCmd(a), newClassifyCmd(a), newBenchCmd(a), newVersionCmd(a))
 	return root
 }
 

@@ -6,6 +6,7 @@
 //	clip tokenize [--model DIR | --tokenizer FILE] [--context-length N] (TEXT... | --input FILE)
 //	clip embed --model DIR --out FILE.npy [--batch-size N] [--no-normalize] (IMAGE_OR_FOLDER... | --image-list FILE | --texts FILE | --text TEXT...)
 //	clip classify --model DIR --labels dog,cat [--template T]... [--templates openai|simple] [--top K] [--format F] IMAGE...
+//	clip bench --config configs/vit-b32.yaml --what image|text|gemm [--batch N] [--iters K] [--threads T] [--format json|table]
 //	clip version
 //
 // Every setting is read, highest precedence first, from its flag, its

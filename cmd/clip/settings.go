@@ -26,6 +26,10 @@ const (
 	kindBool
 	kindList  // comma-separated list: --labels a,b (flag may repeat)
 	kindArray // repeatable flag, no comma splitting: --template "a, b {}"
+	// kindPath is a file or folder: a string whose relative value in a
+	// config file is relative to that file's folder, so a config file
+	// names the files beside it wherever clip is run from.
+	kindPath
 )
 
 // setting is one configuration key: a flag of the same name, environment
@@ -43,15 +47,15 @@ const envPrefix = "CLIP"
 // The settings. Commands define their flags from these values, so help text
 // and defaults are the same everywhere.
 var (
-	setModel         = setting{"model", kindString, "", "model folder (or .safetensors file)"}
-	setTokenizer     = setting{"tokenizer", kindString, "", "tokenizer file: bpe_simple_vocab_16e6.txt[.gz], or vocab.json with merges.txt beside it (default: the model folder's, else built in)"}
+	setModel         = setting{"model", kindPath, "", "model folder (or .safetensors file)"}
+	setTokenizer     = setting{"tokenizer", kindPath, "", "tokenizer file: bpe_simple_vocab_16e6.txt[.gz], or vocab.json with merges.txt beside it (default: the model folder's, else built in)"}
 	setThreads       = setting{"threads", kindInt, 0, "CPU goroutines for the model and image decoding (0: one per core)"}
 	setMaxPixels     = setting{"max-pixels", kindInt, imageproc.DefaultMaxPixels, "refuse images with more pixels than this (decompression-bomb limit)"}
 	setBatchSize     = setting{"batch-size", kindInt, pipeline.DefaultBatchSize, "images or texts per model call"}
 	setNoNormalize   = setting{"no-normalize", kindBool, false, "write raw features instead of L2-normalised ones"}
 	setContextLength = setting{"context-length", kindInt, 77, "length of each token row (clip.tokenize's context_length)"}
 	setLabels        = setting{"labels", kindList, []string{}, "comma-separated class labels (repeatable)"}
-	setLabelsFile    = setting{"labels-file", kindString, "", "file with one label per line (blank lines ignored)"}
+	setLabelsFile    = setting{"labels-file", kindPath, "", "file with one label per line (blank lines ignored)"}
 	setTemplate      = setting{"template", kindArray, []string{}, `prompt template with {} for the label (repeatable; default "` + pipeline.DefaultTemplate + `")`}
 	setTemplates     = setting{"templates", kindString, "", "named template set: " + strings.Join(pipeline.TemplateSetNames(), " or ") + " (added before any --template)"}
 	setTop           = setting{"top", kindInt, 5, "labels shown per image (0: all)"}
@@ -86,7 +90,7 @@ func addSettings(fs *pflag.FlagSet, ss ...setting) {
 	for _, s := range ss {
 		usage := fmt.Sprintf("%s (env %s)", s.usage, envName(s.key))
 		switch s.kind {
-		case kindString:
+		case kindString, kindPath:
 			def, _ := s.def.(string)
 			fs.String(s.key, def, usage)
 		case kindInt:
@@ -190,10 +194,33 @@ func (a *app) source(cmd *cobra.Command, key string) string {
 	if v, ok := os.LookupEnv(envName(key)); ok && v != "" {
 		return "environment " + envName(key)
 	}
-	if a.configUsed != "" && a.v.InConfig(key) {
+	if a.fromConfig(cmd, key) {
 		return "config file " + a.configUsed
 	}
 	return "default"
+}
+
+// fromConfig reports whether the value of key is the config file's: no
+// flag or environment variable overrides it.
+func (a *app) fromConfig(cmd *cobra.Command, key string) bool {
+	if f := cmd.Flags().Lookup(key); f != nil && f.Changed {
+		return false
+	}
+	if v, ok := os.LookupEnv(envName(key)); ok && v != "" {
+		return false
+	}
+	return a.configUsed != "" && a.v.InConfig(key)
+}
+
+// resolvePath makes a relative path from the config file relative to the
+// config file's folder. Flags and environment variables stay relative to
+// the working directory, as a shell user expects; "-" (standard input)
+// and absolute paths are kept.
+func (a *app) resolvePath(cmd *cobra.Command, key, v string) string {
+	if v == "" || v == "-" || filepath.IsAbs(v) || !a.fromConfig(cmd, key) {
+		return v
+	}
+	return filepath.Join(filepath.Dir(a.configUsed), v)
 }
 
 // conf reads typed settings of one command strictly: a value that does not
@@ -212,11 +239,16 @@ func (c *conf) fail(key string, val any, why string) {
 	}
 }
 
+// String reads a string setting; a path setting's value from the config
+// file is resolved against the config file's folder (resolvePath).
 func (c *conf) String(key string) string {
 	switch v := c.a.v.Get(key).(type) {
 	case nil:
 		return ""
 	case string:
+		if s, _ := lookupSetting(key); s.kind == kindPath {
+			return c.a.resolvePath(c.cmd, key, v)
+		}
 		return v
 	case int, int64, float64, bool:
 		return fmt.Sprint(v)
@@ -320,7 +352,7 @@ func (a *app) printConfigTo(w io.Writer, cmd *cobra.Command) error {
 		}
 		var val any
 		switch s.kind {
-		case kindString:
+		case kindString, kindPath:
 			val = c.String(s.key)
 		case kindInt:
 			val = c.Int(s.key)

@@ -36,7 +36,7 @@ func TestPrecedence(t *testing.T) {
 		{"env over config", true, map[string]string{"CLIP_BATCH_SIZE": "16"}, nil, "batch-size", `batch-size: 16  # environment CLIP_BATCH_SIZE`},
 		{"flag over env", true, map[string]string{"CLIP_BATCH_SIZE": "16"}, []string{"--batch-size", "4"}, "batch-size", `batch-size: 4  # flag --batch-size`},
 		{"string default", false, nil, nil, "model", `model: ""  # default`},
-		{"string config", true, nil, nil, "model", `model: "from-config"  # config file`},
+		{"string config", true, nil, nil, "model", `model: "` + filepath.Join(dir, "from-config") + `"  # config file`},
 		{"string env", true, map[string]string{"CLIP_MODEL": "from-env"}, nil, "model", `model: "from-env"  # environment CLIP_MODEL`},
 		{"string flag", true, map[string]string{"CLIP_MODEL": "from-env"}, []string{"--model", "from-flag"}, "model", `model: "from-flag"  # flag --model`},
 		{"bool config", true, nil, nil, "no-normalize", `no-normalize: true  # config file`},
@@ -249,5 +249,59 @@ func TestModelFromEnvironmentAndConfig(t *testing.T) {
 				t.Errorf("opened %v, want .../%s", inv.fake.opened, tc.want)
 			}
 		})
+	}
+}
+
+// TestConfigRelativePaths checks that path settings from a config file are
+// relative to the config file's folder, whatever the working directory,
+// while flags and environment variables stay relative to the working
+// directory, and absolute paths and "-" are kept.
+func TestConfigRelativePaths(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "conf")
+	writeFiles(t, dir, map[string]string{
+		"conf/rel.yaml":   "model: ../models/m\ntokenizer: vocab/bpe.txt.gz\nlabels-file: labels.txt\ntemplates: openai\n",
+		"conf/abs.yaml":   "model: " + filepath.Join(dir, "abs-model") + "\nlabels-file: \"-\"\n",
+		"models/m/x":      "",
+		"conf/labels.txt": "dog\n",
+	})
+	rel := filepath.Join(sub, "rel.yaml")
+	t.Chdir(t.TempDir()) // anywhere but the config's folder
+	tests := []struct {
+		name  string
+		cfg   string
+		env   map[string]string
+		flags []string
+		key   string
+		want  string
+	}{
+		{"model", rel, nil, nil, "model", filepath.Join(dir, "models", "m")},
+		{"tokenizer", rel, nil, nil, "tokenizer", filepath.Join(sub, "vocab", "bpe.txt.gz")},
+		{"labels-file", rel, nil, nil, "labels-file", filepath.Join(sub, "labels.txt")},
+		{"not a path", rel, nil, nil, "templates", "openai"},
+		{"flag stays", rel, nil, []string{"--model", "here/m"}, "model", "here/m"},
+		{"env stays", rel, map[string]string{"CLIP_TOKENIZER": "v.json"}, nil, "tokenizer", "v.json"},
+		{"absolute", filepath.Join(sub, "abs.yaml"), nil, nil, "model", filepath.Join(dir, "abs-model")},
+		{"stdin", filepath.Join(sub, "abs.yaml"), nil, nil, "labels-file", "-"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			r := runCLI(t, append([]string{"classify", "--print-config", "--config", tc.cfg}, tc.flags...)...)
+			r.expect(t, exitOK)
+			if got := configLine(t, r.out, tc.key); !strings.HasPrefix(got, tc.key+`: "`+tc.want+`"`) {
+				t.Errorf("got %q, want %s: %q", got, tc.key, tc.want)
+			}
+		})
+	}
+	// The resolved paths are the ones used: the model and the labels file
+	// are found although the working directory is elsewhere.
+	inv := invocation{fake: &fakeModel{}}
+	writeFiles(t, dir, map[string]string{"a.png": "1"})
+	inv.run(t, "classify", "--config", rel, "--tokenizer", "", filepath.Join(dir, "a.png")).expect(t, exitOK)
+	if len(inv.fake.opened) != 1 || inv.fake.opened[0] != filepath.Join(dir, "models", "m") {
+		t.Errorf("opened %v, want %s", inv.fake.opened, filepath.Join(dir, "models", "m"))
 	}
 }

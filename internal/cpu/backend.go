@@ -24,7 +24,6 @@ type Backend struct {
 // Scratch slots: an op may hold several at once, never two ops at once.
 const (
 	scratchCols = iota // unfolded patches / im2col rows
-	scratchProd        // GEMM result before re-layout
 	numScratch
 )
 

@@ -8,8 +8,8 @@ import (
 
 // Conv2DForward computes out[N,Co,Ho,Wo] = conv(x[N,Ci,H,W], w[Co,Ci,kh,kw])
 // with the given stride and zero padding, no bias. Each image is unfolded
-// (im2col) into [Ho·Wo, Ci·kh·kw] and multiplied by w^T; the product is
-// written channel-major.
+// (im2col) into cols[Ho·Wo, Ci·kh·kw]; out[img] = w[Co,K] · colsᵀ lands
+// channel-major directly.
 func (b *Backend) Conv2DForward(out, x, w compute.Tensor, stride, pad int) {
 	const op = "Conv2DForward"
 	check(len(x.Shape) == 4 && len(w.Shape) == 4 && len(out.Shape) == 4, op, "out %v x %v w %v", out, x, w)
@@ -23,7 +23,6 @@ func (b *Backend) Conv2DForward(out, x, w compute.Tensor, stride, pad int) {
 	k := ci * kh * kw
 	xd, od, wdat := data(x), data(out), data(w)
 	cols := b.scratchBuf(scratchCols, ho*wo*k)
-	prod := b.scratchBuf(scratchProd, ho*wo*co)
 	for img := 0; img < n; img++ {
 		src := xd[img*ci*h*wd : (img+1)*ci*h*wd]
 		b.parallel(ho*wo, 64, func(lo, hi int) {
@@ -47,13 +46,7 @@ func (b *Backend) Conv2DForward(out, x, w compute.Tensor, stride, pad int) {
 				}
 			}
 		})
-		b.gemmNT(prod, cols, wdat, ho*wo, co, k)
-		dst := od[img*co*ho*wo : (img+1)*co*ho*wo]
-		for p := 0; p < ho*wo; p++ {
-			for c := 0; c < co; c++ {
-				dst[c*ho*wo+p] = prod[p*co+c]
-			}
-		}
+		b.gemmNT(od[img*co*ho*wo:(img+1)*co*ho*wo], wdat, cols, co, ho*wo, k)
 	}
 }
 

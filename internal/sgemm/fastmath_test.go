@@ -1,4 +1,4 @@
-package cpu
+package sgemm
 
 import (
 	"math"
@@ -12,7 +12,7 @@ func TestExp32(t *testing.T) {
 		if want < 1.2e-38 { // subnormal results keep fewer bits
 			continue
 		}
-		rel := math.Abs(float64(exp32(x))-want) / want
+		rel := math.Abs(float64(Exp32(x))-want) / want
 		worst = math.Max(worst, rel)
 	}
 	if worst > 2e-7 {
@@ -21,15 +21,15 @@ func TestExp32(t *testing.T) {
 	for _, c := range []struct{ x, want float32 }{
 		{0, 1}, {-200, 0}, {89, float32(math.Inf(1))}, {float32(math.Inf(-1)), 0}, {float32(math.Inf(1)), float32(math.Inf(1))},
 	} {
-		if got := exp32(c.x); got != c.want {
-			t.Errorf("exp32(%g) = %g, want %g", c.x, got, c.want)
+		if got := Exp32(c.x); got != c.want {
+			t.Errorf("Exp32(%g) = %g, want %g", c.x, got, c.want)
 		}
 	}
-	if got := exp32(float32(math.NaN())); got == got {
-		t.Errorf("exp32(NaN) = %g", got)
+	if got := Exp32(float32(math.NaN())); got == got {
+		t.Errorf("Exp32(NaN) = %g", got)
 	}
-	if got := exp32(88.72); math.IsInf(float64(got), 0) || got < 3.3e38 {
-		t.Errorf("exp32(88.72) = %g, want the largest finite range", got)
+	if got := Exp32(88.72); math.IsInf(float64(got), 0) || got < 3.3e38 {
+		t.Errorf("Exp32(88.72) = %g, want the largest finite range", got)
 	}
 }
 

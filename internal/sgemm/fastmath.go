@@ -1,4 +1,4 @@
-package cpu
+package sgemm
 
 import "math"
 
@@ -14,9 +14,9 @@ const (
 	ln2Lo = 1.42860682030941723212e-6
 )
 
-// exp32 is e^x for float32 x, relative error below 2e-7 over the whole
+// Exp32 is e^x for float32 x, relative error below 2e-7 over the whole
 // range; it saturates to 0 and +Inf like math.Exp and propagates NaN.
-func exp32(x float32) float32 {
+func Exp32(x float32) float32 {
 	switch {
 	case x != x:
 		return x
@@ -59,7 +59,7 @@ func erf32(x float32) float32 {
 	poly := -z*z - 1.26551223 + t*(1.00002368+t*(0.37409196+t*(0.09678418+
 		t*(-0.18628806+t*(0.27886807+t*(-1.13520398+t*(1.48851587+
 			t*(-0.82215223+t*0.17087277))))))))
-	r := 1 - t*exp32(poly)
+	r := 1 - t*Exp32(poly)
 	if x < 0 {
 		return -r
 	}

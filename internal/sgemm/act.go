@@ -1,0 +1,67 @@
+package sgemm
+
+import "math"
+
+// Activation is an elementwise function applied to C after the bias. The
+// values and their order match compute.Activation, so a conversion is a cast.
+type Activation int
+
+// The activations CLIP uses.
+const (
+	ActNone      Activation = iota
+	ActGELU                 // exact erf GELU (nn.GELU)
+	ActQuickGELU            // x·sigmoid(1.702·x), OpenAI's models
+	ActReLU                 // max(x, 0)
+)
+
+// String names the activation as configs and logs do.
+func (a Activation) String() string {
+	switch a {
+	case ActNone:
+		return "none"
+	case ActGELU:
+		return "gelu"
+	case ActQuickGELU:
+		return "quickgelu"
+	case ActReLU:
+		return "relu"
+	}
+	return "Activation(?)"
+}
+
+// ApplyAct replaces every x[i] by act(x[i]). It is the function Gemm fuses
+// into its tiles, exported so that a standalone activation op gives the same
+// bits as the fused one.
+func ApplyAct(act Activation, x []float32) {
+	switch act {
+	case ActNone:
+	case ActGELU:
+		for i, v := range x {
+			x[i] = GELU(v)
+		}
+	case ActQuickGELU:
+		for i, v := range x {
+			x[i] = QuickGELU(v)
+		}
+	case ActReLU:
+		for i, v := range x {
+			x[i] = max(v, 0)
+		}
+	default:
+		panic("sgemm: unknown activation " + act.String())
+	}
+}
+
+// GELU is nn.GELU's exact form 0.5·x·(1 + erf(x/√2)), with float32 erf
+// (absolute error < 4e-7): evaluating it through float64 math.Erf made the
+// activation cost as much as the GEMM it is fused into.
+func GELU(x float32) float32 {
+	return 0.5 * x * (1 + erf32(x*math.Sqrt2/2))
+}
+
+// QuickGELU is OpenAI's x·sigmoid(1.702·x) with a float32 exp (relative
+// error < 2e-7). For large negative x the exponential overflows to +Inf and
+// the result is -0, never NaN.
+func QuickGELU(x float32) float32 {
+	return x / (1 + Exp32(-1.702*x))
+}

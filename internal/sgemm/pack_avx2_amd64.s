@@ -1,0 +1,184 @@
+// AVX2 panel packers (see pack_amd64.go), used by both assembly kernels.
+// The transposing ones turn 8 steps of 6 or 8 source rows into 8 packed
+// steps with register shuffles, so that every load and store is a vector:
+// the scalar scatter they replace costs several cycles per value.
+//
+// Registers (transposing functions):
+//   CX  8-step groups left            SI  source row 0, advanced 32 bytes a group
+//   DX  source leading dim in bytes    DI  destination, advanced 8 steps a group
+//   BX  destination step in bytes      R8-R11  more source row pointers
+//   Y0-Y7  eight rows in               Y8-Y15  transpose temporaries, then the steps out
+
+#include "textflag.h"
+
+// TRANSPOSE8 transposes Y0..Y7 (row i in Yi) into Y8..Y15: afterwards
+// Y(8+i) holds element i of every row. Three rounds: interleave pairs of
+// rows, then pairs of pairs, then exchange 128-bit halves. Y0..Y7 are
+// clobbered.
+#define TRANSPOSE8 \
+	VUNPCKLPS Y1, Y0, Y8; \
+	VUNPCKHPS Y1, Y0, Y9; \
+	VUNPCKLPS Y3, Y2, Y10; \
+	VUNPCKHPS Y3, Y2, Y11; \
+	VUNPCKLPS Y5, Y4, Y12; \
+	VUNPCKHPS Y5, Y4, Y13; \
+	VUNPCKLPS Y7, Y6, Y14; \
+	VUNPCKHPS Y7, Y6, Y15; \
+	VSHUFPS $0x44, Y10, Y8, Y0; \
+	VSHUFPS $0xEE, Y10, Y8, Y1; \
+	VSHUFPS $0x44, Y11, Y9, Y2; \
+	VSHUFPS $0xEE, Y11, Y9, Y3; \
+	VSHUFPS $0x44, Y14, Y12, Y4; \
+	VSHUFPS $0xEE, Y14, Y12, Y5; \
+	VSHUFPS $0x44, Y15, Y13, Y6; \
+	VSHUFPS $0xEE, Y15, Y13, Y7; \
+	VPERM2F128 $0x20, Y4, Y0, Y8; \
+	VPERM2F128 $0x20, Y5, Y1, Y9; \
+	VPERM2F128 $0x20, Y6, Y2, Y10; \
+	VPERM2F128 $0x20, Y7, Y3, Y11; \
+	VPERM2F128 $0x31, Y4, Y0, Y12; \
+	VPERM2F128 $0x31, Y5, Y1, Y13; \
+	VPERM2F128 $0x31, Y6, Y2, Y14; \
+	VPERM2F128 $0x31, Y7, Y3, Y15
+
+// func pack6x8(groups int, src *float32, lda int, dst *float32)
+//
+// Packs 6 rows of A (stored [M,K], row r at src + r·lda) times 8·groups
+// steps into dst, 6 values per step. Each step is stored as 8 values: the
+// last 2 (from the unused rows 6 and 7) are overwritten by the next step,
+// and the final step writes 2 values past the panel (packSlack).
+TEXT ·pack6x8(SB), NOSPLIT, $0-32
+	MOVQ groups+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ lda+16(FP), DX
+	MOVQ dst+24(FP), DI
+	SHLQ $2, DX
+	LEAQ (SI)(DX*2), R8 // row 2
+	LEAQ (R8)(DX*2), R9 // row 4
+
+loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(DX*1), Y1
+	VMOVUPS (R8), Y2
+	VMOVUPS (R8)(DX*1), Y3
+	VMOVUPS (R9), Y4
+	VMOVUPS (R9)(DX*1), Y5
+	TRANSPOSE8
+	VMOVUPS Y8, 0(DI)
+	VMOVUPS Y9, 24(DI)
+	VMOVUPS Y10, 48(DI)
+	VMOVUPS Y11, 72(DI)
+	VMOVUPS Y12, 96(DI)
+	VMOVUPS Y13, 120(DI)
+	VMOVUPS Y14, 144(DI)
+	VMOVUPS Y15, 168(DI)
+	ADDQ $32, SI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	ADDQ $192, DI
+	DECQ CX
+	JNZ  loop
+	VZEROUPPER
+	RET
+
+// func pack8x8(groups int, src *float32, ld int, dst *float32, dstride int)
+//
+// Packs 8 rows of src (row r at src + r·ld) times 8·groups steps: step k
+// goes to dst + k·dstride (8 values).
+TEXT ·pack8x8(SB), NOSPLIT, $0-40
+	MOVQ groups+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), DX
+	MOVQ dst+24(FP), DI
+	MOVQ dstride+32(FP), BX
+	SHLQ $2, DX
+	SHLQ $2, BX
+	LEAQ (SI)(DX*4), R8  // row 4
+	LEAQ (DX)(DX*2), R11 // 3·ld
+	LEAQ (BX)(BX*2), R10 // 3·dstride
+
+loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(DX*1), Y1
+	VMOVUPS (SI)(DX*2), Y2
+	VMOVUPS (SI)(R11*1), Y3
+	VMOVUPS (R8), Y4
+	VMOVUPS (R8)(DX*1), Y5
+	VMOVUPS (R8)(DX*2), Y6
+	VMOVUPS (R8)(R11*1), Y7
+	TRANSPOSE8
+	MOVQ DI, R9
+	VMOVUPS Y8, (R9)
+	VMOVUPS Y9, (R9)(BX*1)
+	VMOVUPS Y10, (R9)(BX*2)
+	VMOVUPS Y11, (R9)(R10*1)
+	LEAQ (R9)(BX*4), R9
+	VMOVUPS Y12, (R9)
+	VMOVUPS Y13, (R9)(BX*1)
+	VMOVUPS Y14, (R9)(BX*2)
+	VMOVUPS Y15, (R9)(R10*1)
+	LEAQ (R9)(BX*4), DI
+	ADDQ $32, SI
+	ADDQ $32, R8
+	DECQ CX
+	JNZ  loop
+	VZEROUPPER
+	RET
+
+// func copyPanel(rows int, src *float32, ld int, dst *float32, width int)
+//
+// Copies width values from each of rows rows of src (ld apart) to dst,
+// width apart: a panel whose values are already contiguous in the source.
+// (Go's copy calls memmove, which costs more than these few moves.)
+//
+// Registers: CX rows left, SI/DI source and destination rows, DX ld in
+// bytes, BX width, R8/R9 walk a row, R10 values left in it, R11 scratch.
+TEXT ·copyPanel(SB), NOSPLIT, $0-40
+	MOVQ rows+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), DX
+	MOVQ dst+24(FP), DI
+	MOVQ width+32(FP), BX
+	SHLQ $2, DX
+
+row:
+	MOVQ SI, R8
+	MOVQ DI, R9
+	MOVQ BX, R10
+
+by8:
+	CMPQ R10, $8
+	JLT  by4
+	VMOVUPS (R8), Y0
+	VMOVUPS Y0, (R9)
+	ADDQ $32, R8
+	ADDQ $32, R9
+	SUBQ $8, R10
+	JMP  by8
+
+by4:
+	CMPQ R10, $4
+	JLT  by1
+	VMOVUPS (R8), X0
+	VMOVUPS X0, (R9)
+	ADDQ $16, R8
+	ADDQ $16, R9
+	SUBQ $4, R10
+
+by1:
+	TESTQ R10, R10
+	JZ    next
+	MOVL (R8), R11
+	MOVL R11, (R9)
+	ADDQ $4, R8
+	ADDQ $4, R9
+	DECQ R10
+	JMP  by1
+
+next:
+	ADDQ DX, SI
+	MOVQ R9, DI
+	DECQ CX
+	JNZ  row
+	VZEROUPPER
+	RET
