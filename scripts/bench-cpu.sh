@@ -24,8 +24,12 @@
 # The Python side is Debian's /usr/bin/python3 with python3-torch and
 # python3-numpy, with OpenBLAS-openmp selected per process through
 # LD_LIBRARY_PATH (the generic libblas.so.3 may be the reference BLAS, and the
-# pthread OpenBLAS fights torch's OpenMP pool). The machine's OPENBLAS_*
-# variables are left as they are and recorded.
+# pthread OpenBLAS fights torch's OpenMP pool). The peer gets its best setup:
+# OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, which this workplace sets to force
+# OpenBLAS's Haswell (AVX2) kernels on newer processors, are unset for the
+# Python commands alone, so OpenBLAS picks the kernel it would pick for this
+# CPU (AVX-512 on Zen 4/5); the kernel it ran is printed. PEER_ENV=keep runs
+# the peer with the variables as set instead.
 #
 # clip and the peer alternate run by run (ABAB) so that a burst of outside load
 # hits both; every figure is the median over rounds of each run's median. The
@@ -138,10 +142,13 @@ clip_bench() { # THREADS ARGS...
 	"$clip" bench --format json --threads "$t" --warmup "$warmup" "$@"
 }
 
+peer_env=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
+[[ ${PEER_ENV:-} == keep ]] && peer_env=(env)
+
 py_bench() { # THREADS ARGS...
 	local t=$1
 	shift
-	LD_LIBRARY_PATH=$omplib OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t \
+	"${peer_env[@]}" LD_LIBRARY_PATH=$omplib OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t \
 		"$py" scripts/bench_torch_cpu.py --threads "$t" --warmup "$warmup" "$@"
 }
 
@@ -177,10 +184,10 @@ done
 # --- the machine ---------------------------------------------------------------
 flag() { grep -qw "$1" /proc/cpuinfo && echo yes || echo no; }
 cpuinfo() { sed -n "s/^$1[[:space:]]*: //p" /proc/cpuinfo | head -n1; }
-pyinfo=$(LD_LIBRARY_PATH=$omplib OMP_NUM_THREADS=1 "$py" scripts/bench_torch_cpu.py --info)
+pyinfo=$("${peer_env[@]}" LD_LIBRARY_PATH=$omplib OMP_NUM_THREADS=1 "$py" scripts/bench_torch_cpu.py --info)
 {
 	echo "machine:   $(lscpu | sed -n 's/^Model name: *//p' | head -n1) (family $(cpuinfo 'cpu family') model $(cpuinfo model)), $(nproc) CPUs; avx2 $(flag avx2), fma $(flag fma), avx512f $(flag avx512f)"
-	echo "env:       OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset} (left as set; torch and numpy run with them)"
+	echo "env:       OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset} in this shell; the peer runs with: ${peer_env[*]}; OpenBLAS kernel: $(echo "$pyinfo" | "$py" -c 'import json,sys; print(json.load(sys.stdin)["openblas_core"])')"
 	echo "python:    $(echo "$pyinfo" | "$py" -c 'import json,sys; d=json.load(sys.stdin); print("python %s, torch %s, numpy %s" % (d["python"], d["torch"], d["numpy"])); print("blas:      " + " ".join(d["libs"]))')"
 	echo "clip:      $("$clip" version 2>/dev/null | head -n1), $(go version | cut -d' ' -f3)"
 	echo "run:       $(date -u +%Y-%m-%dT%H:%MZ), $(($(date +%s) - start)) s, $n_runs runs, rounds $rounds (gemm $gemm_rounds), iters $iters (gemm $gemm_iters), warmup $warmup; load average $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"

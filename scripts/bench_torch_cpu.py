@@ -219,6 +219,20 @@ def blas_libraries():
     return sorted(libs)
 
 
+def openblas_core():
+    """The kernel family OpenBLAS picked at load time (e.g. Haswell, SkylakeX, Zen)."""
+    import ctypes
+    for path in blas_libraries():
+        if "openblas" in os.path.basename(path):
+            try:
+                fn = ctypes.CDLL(path).openblas_get_corename
+                fn.restype = ctypes.c_char_p
+                return fn().decode()
+            except (OSError, AttributeError):
+                pass
+    return None
+
+
 def info():
     import numpy
     import torch
@@ -229,6 +243,7 @@ def info():
         "env": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS",
                                                "OPENBLAS_NUM_THREADS", "LD_LIBRARY_PATH")},
         "libs": blas_libraries(),
+        "openblas_core": openblas_core(),
     }
 
 

@@ -103,6 +103,7 @@ func (a Activation) String() string {
 // one go, everything allocated after a mark: inference uses them to drop a
 // block's intermediates once its output is written.
 type Arena interface {
+	// Alloc returns a tensor whose contents are undefined until written.
 	Alloc(shape ...int) Tensor
 	Mark() ArenaMark
 	Release(ArenaMark)

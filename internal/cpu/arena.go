@@ -16,7 +16,9 @@ const slabElems = 4 << 20
 // NewArena returns an empty arena.
 func (b *Backend) NewArena() compute.Arena { return &arena{} }
 
-// Alloc returns a zeroed tensor of the given shape.
+// Alloc returns a tensor of the given shape. Its contents are undefined (as
+// device memory would be): every op writes all of its outputs, and clearing
+// activations each step cost a fifth of a ViT-B/32 forward.
 func (a *arena) Alloc(shape ...int) compute.Tensor {
 	n := 1
 	for _, d := range shape {
@@ -33,7 +35,6 @@ func (a *arena) Alloc(shape ...int) compute.Tensor {
 	}
 	buf := a.slabs[a.slab]
 	t := compute.Tensor{Buf: buf, Off: a.used, Shape: append([]int(nil), shape...)}
-	clear(buf.f[a.used : a.used+n])
 	a.used += n
 	return t
 }

@@ -29,7 +29,7 @@ func benchModel(b *testing.B, arch string) *CLIP {
 // go test -run ^$ -bench ViTB32Image -cpuprofile cpu.prof ./internal/model
 func BenchmarkViTB32Image(b *testing.B) {
 	m := benchModel(b, "ViT-B-32.json")
-	const batch = 8
+	const batch = 32
 	px := make([]float32, batch*3*224*224)
 	for i := range px {
 		px[i] = float32(i%255)/128 - 1

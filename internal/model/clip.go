@@ -31,7 +31,8 @@ func (c Config) Activation() compute.Activation {
 	return compute.ActGELU
 }
 
-// New allocates the parameters of cfg on be, zero-filled until LoadWeights.
+// New allocates the parameters of cfg on be; their values are undefined
+// until LoadWeights or LoadFrom.
 func New(cfg Config, be compute.Backend) (*CLIP, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {

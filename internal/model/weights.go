@@ -15,7 +15,8 @@ type Params struct {
 	byName map[string]compute.Tensor
 }
 
-// NewParams allocates the tensors of specs from arena (zero-filled).
+// NewParams allocates the tensors of specs from arena; their values are
+// undefined until loaded.
 func NewParams(arena compute.Arena, specs []ParamSpec) *Params {
 	total := 0
 	for _, s := range specs {
