@@ -22,17 +22,8 @@ func (b *Backend) LayerNormForward(out, mean, rstd, x, w, bias compute.Tensor, e
 	b.parallel(n, max(1, 2048/c), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			row := in[i*c : i*c+c]
-			var s float64
-			for _, v := range row {
-				s += float64(v)
-			}
-			mu := s / float64(c)
-			var ss float64
-			for _, v := range row {
-				d := float64(v) - mu
-				ss += d * d
-			}
-			r := 1 / math.Sqrt(ss/float64(c)+float64(eps))
+			mu := sum64(row) / float64(c)
+			r := 1 / math.Sqrt(sumSquaredDev64(row, mu)/float64(c)+float64(eps))
 			md[i], rd[i] = float32(mu), float32(r)
 			orow := o[i*c : i*c+c]
 			for j, v := range row {
@@ -40,4 +31,39 @@ func (b *Backend) LayerNormForward(out, mean, rstd, x, w, bias compute.Tensor, e
 			}
 		}
 	})
+}
+
+// sum64 adds x in float64 with four independent partial sums: one running
+// sum would make every addition wait for the previous one.
+func sum64(x []float32) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += float64(x[i])
+		s1 += float64(x[i+1])
+		s2 += float64(x[i+2])
+		s3 += float64(x[i+3])
+	}
+	for ; i < len(x); i++ {
+		s0 += float64(x[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// sumSquaredDev64 is Σ(x-mu)² in float64, with four partial sums.
+func sumSquaredDev64(x []float32, mu float64) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		d0, d1, d2, d3 := float64(x[i])-mu, float64(x[i+1])-mu, float64(x[i+2])-mu, float64(x[i+3])-mu
+		s0 += d0 * d0
+		s1 += d1 * d1
+		s2 += d2 * d2
+		s3 += d3 * d3
+	}
+	for ; i < len(x); i++ {
+		d := float64(x[i]) - mu
+		s0 += d * d
+	}
+	return (s0 + s1) + (s2 + s3)
 }
