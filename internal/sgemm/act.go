@@ -31,17 +31,27 @@ func (a Activation) String() string {
 
 // ApplyAct replaces every x[i] by act(x[i]). It is the function Gemm fuses
 // into its tiles, exported so that a standalone activation op gives the same
-// bits as the fused one.
+// bits as the fused one. GELU and QuickGELU run as vector code (act_amd64.s)
+// where the kernel Gemm uses is an assembly one; that code does the float32
+// operations of the scalar functions below in the same order, so the result
+// is the same bits whichever kernel is in use.
 func ApplyAct(act Activation, x []float32) {
+	applyAct(current.Load(), act, x)
+}
+
+// applyAct is ApplyAct with the vector code of kernel k, if it has any.
+func applyAct(k *kernel, act Activation, x []float32) {
 	switch act {
 	case ActNone:
 	case ActGELU:
-		for i, v := range x {
-			x[i] = GELU(v)
+		tail := x[actVector(k, act, x):]
+		for i, v := range tail {
+			tail[i] = GELU(v)
 		}
 	case ActQuickGELU:
-		for i, v := range x {
-			x[i] = QuickGELU(v)
+		tail := x[actVector(k, act, x):]
+		for i, v := range tail {
+			tail[i] = QuickGELU(v)
 		}
 	case ActReLU:
 		for i, v := range x {
@@ -56,7 +66,7 @@ func ApplyAct(act Activation, x []float32) {
 // (absolute error < 4e-7): evaluating it through float64 math.Erf made the
 // activation cost as much as the GEMM it is fused into.
 func GELU(x float32) float32 {
-	return 0.5 * x * (1 + erf32(x*math.Sqrt2/2))
+	return float32(0.5*x) * (1 + erf32(float32(x*math.Sqrt2)/2))
 }
 
 // QuickGELU is OpenAI's x·sigmoid(1.702·x) with a float32 exp (relative
@@ -65,3 +75,8 @@ func GELU(x float32) float32 {
 func QuickGELU(x float32) float32 {
 	return x / (1 + Exp32(-1.702*x))
 }
+
+// The conversions to float32 in GELU, QuickGELU, Exp32 and erf32 round each
+// product on its own: they keep the compiler from fusing it with the next
+// addition (as it may on GOAMD64=v3), so the scalar code does exactly the
+// operations of the vector code in act_amd64.s on every target.
