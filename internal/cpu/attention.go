@@ -55,16 +55,20 @@ func (b *Backend) AttentionForward(out, probs, q, k, v compute.Tensor, heads int
 }
 
 // softmaxRow replaces x by softmax(x), subtracting the maximum first so the
-// exponentials cannot overflow; the sum accumulates in float64.
+// exponentials cannot overflow; the exponentials are sgemm.ExpSlice's
+// (vector Exp32, the same bits as the scalar one) and their sum accumulates
+// in float64.
 func softmaxRow(x []float32) {
 	mx := float32(math.Inf(-1))
 	for _, v := range x {
 		mx = max(mx, v)
 	}
-	var sum float64
 	for j, v := range x {
-		e := sgemm.Exp32(v - mx)
-		x[j] = e
+		x[j] = v - mx
+	}
+	sgemm.ExpSlice(x)
+	var sum float64
+	for _, e := range x {
 		sum += float64(e)
 	}
 	inv := float32(1 / sum)

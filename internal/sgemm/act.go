@@ -62,6 +62,21 @@ func applyAct(k *kernel, act Activation, x []float32) {
 	}
 }
 
+// ExpSlice replaces every x[i] by Exp32(x[i]), with the vector code of the
+// kernel Gemm uses as ApplyAct does (act_amd64.s): the same bits as the
+// scalar Exp32 whichever kernel is in use.
+func ExpSlice(x []float32) {
+	expSlice(current.Load(), x)
+}
+
+// expSlice is ExpSlice with the vector code of kernel k, if it has any.
+func expSlice(k *kernel, x []float32) {
+	tail := x[expVector(k, x):]
+	for i, v := range tail {
+		tail[i] = Exp32(v)
+	}
+}
+
 // GELU is nn.GELU's exact form 0.5·x·(1 + erf(x/√2)), with float32 erf
 // (absolute error < 4e-7): evaluating it through float64 math.Erf made the
 // activation cost as much as the GEMM it is fused into.

@@ -2,11 +2,11 @@ package sgemm
 
 import "math"
 
-// Vector GELU and QuickGELU (act_amd64.s), 16 lanes with the avx512 kernel
-// and 8 with the avx2-fma one: the activation follows the kernel, so a
-// forced kernel (SetForceGeneric, SGEMM_KERNEL in the benchmarks) also
+// Vector GELU, QuickGELU and Exp32 (act_amd64.s), 16 lanes with the avx512
+// kernel and 8 with the avx2-fma one: the activation follows the kernel, so
+// a forced kernel (SetForceGeneric, SGEMM_KERNEL in the benchmarks) also
 // picks the activation code. Each does the float32 operations of the scalar
-// GELU/QuickGELU in the same order and gives the same bits.
+// GELU/QuickGELU/Exp32 in the same order and gives the same bits.
 
 // quickGELUAVX2 and geluAVX2 apply the activation to x[0:n], n a positive
 // multiple of 8; quickGELU512 and gelu512 to n a positive multiple of 16.
@@ -23,6 +23,34 @@ func quickGELU512(x *float32, n int, tab *[actCN][16]uint32)
 
 //go:noescape
 func gelu512(x *float32, n int, tab *[actCN][16]uint32)
+
+// expAVX2 replaces x[0:n] by Exp32(x[0:n]), n a positive multiple of 8;
+// exp512 likewise for n a positive multiple of 16. tab is actTab.
+//
+//go:noescape
+func expAVX2(x *float32, n int, tab *[actCN][16]uint32)
+
+//go:noescape
+func exp512(x *float32, n int, tab *[actCN][16]uint32)
+
+// expVector applies Exp32 to the longest prefix of x the vector code of
+// kernel k covers and returns its length, as actVector does.
+func expVector(k *kernel, x []float32) int {
+	n := 0
+	switch k {
+	case &avx512Kernel:
+		if n = len(x) &^ 15; n > 0 {
+			exp512(&x[0], n, &actTab)
+		}
+		fallthrough // 8 more values with the AVX2 code
+	case &avx2Kernel:
+		if m := (len(x) - n) &^ 7; m > 0 {
+			expAVX2(&x[n], m, &actTab)
+			n += m
+		}
+	}
+	return n
+}
 
 // actVector applies act (GELU or QuickGELU) to the longest prefix of x the
 // vector code of kernel k covers and returns its length; the caller runs

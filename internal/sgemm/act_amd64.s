@@ -1,5 +1,5 @@
-// Vector GELU and QuickGELU (see act_amd64.go): AVX2 (8 lanes) and AVX-512F
-// (16 lanes). Every value goes through the float32 operations of the scalar
+// Vector GELU, QuickGELU and Exp32 (see act_amd64.go): AVX2 (8 lanes) and
+// AVX-512F (16 lanes). Every value goes through the float32 operations of the scalar
 // Exp32, erf32, GELU and QuickGELU (fastmath.go, act.go) in the same order,
 // with the same constants and no fused multiply-adds, so that the results
 // are the same bits. Special cases are computed along and then replaced:
@@ -10,9 +10,11 @@
 // func geluAVX2(x *float32, n int, tab *[actCN][16]uint32)
 // func quickGELU512(x *float32, n int, tab *[actCN][16]uint32)
 // func gelu512(x *float32, n int, tab *[actCN][16]uint32)
+// func expAVX2(x *float32, n int, tab *[actCN][16]uint32)
+// func exp512(x *float32, n int, tab *[actCN][16]uint32)
 //
-// replace x[0:n] by the activation; n is a positive multiple of 8 (AVX2) or
-// 16 (AVX-512).
+// replace x[0:n] by the activation (or Exp32); n is a positive multiple of
+// 8 (AVX2) or 16 (AVX-512).
 //
 // Registers: DI walks x, CX counts the values left, R8 points at actTab (tab),
 // whose rows of 16 equal values are full-width memory operands (an AVX2
@@ -135,6 +137,74 @@
 	VPXORD out, out, k, out; \
 	VCMPPS UNORD_Q, x, x, k; \
 	VMOVAPS x, k, out
+
+// Exp32 (ExpSlice), two vectors an iteration while at least two remain so
+// that two independent chains overlap.
+TEXT ·expAVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	MOVQ tab+16(FP), R8
+	CMPQ CX, $16
+	JLT eloop8
+
+eloop16:
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y6
+	EXP_Y(Y0, Y1, Y2, Y3, Y4)
+	EXP_Y(Y6, Y7, Y8, Y9, Y10)
+	VMOVUPS Y1, (DI)
+	VMOVUPS Y7, 32(DI)
+	ADDQ $64, DI
+	SUBQ $16, CX
+	CMPQ CX, $16
+	JGE eloop16
+	TESTQ CX, CX
+	JZ edone8
+
+eloop8:
+	VMOVUPS (DI), Y0
+	EXP_Y(Y0, Y1, Y2, Y3, Y4)
+	VMOVUPS Y1, (DI)
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ eloop8
+
+edone8:
+	VZEROUPPER
+	RET
+
+TEXT ·exp512(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	MOVQ tab+16(FP), R8
+	CMPQ CX, $32
+	JLT eloop16z
+
+eloop32:
+	VMOVUPS (DI), Z0
+	VMOVUPS 64(DI), Z6
+	EXP_Z(Z0, Z1, Z2, Z3, Z4, K1)
+	EXP_Z(Z6, Z7, Z8, Z9, Z10, K2)
+	VMOVUPS Z1, (DI)
+	VMOVUPS Z7, 64(DI)
+	ADDQ $128, DI
+	SUBQ $32, CX
+	CMPQ CX, $32
+	JGE eloop32
+	TESTQ CX, CX
+	JZ edone16
+
+eloop16z:
+	VMOVUPS (DI), Z0
+	EXP_Z(Z0, Z1, Z2, Z3, Z4, K1)
+	VMOVUPS Z1, (DI)
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JNZ eloop16z
+
+edone16:
+	VZEROUPPER
+	RET
 
 // QuickGELU: x / (1 + Exp32(-1.702·x)).
 TEXT ·quickGELUAVX2(SB), NOSPLIT, $0-24

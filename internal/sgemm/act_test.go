@@ -51,30 +51,40 @@ func actInputs(rng *rand.Rand) []float32 {
 	return xs
 }
 
-// scalarAct is the reference: the scalar functions, one element at a time.
-func scalarAct(act Activation, x float32) float32 {
-	if act == ActGELU {
-		return GELU(x)
-	}
-	return QuickGELU(x)
+// actOp is one of the vectorised elementwise functions: ApplyAct with an
+// activation, or ExpSlice. vec applies it with kernel k's vector code and
+// ref is the scalar reference.
+type actOp struct {
+	name string
+	vec  func(k *kernel, x []float32)
+	api  func(x []float32) // the exported function (the current kernel)
+	ref  func(x float32) float32
 }
 
-// TestApplyActBits checks that ApplyAct gives the bits of the scalar
-// functions with every kernel this CPU runs (the activation follows the
-// kernel: its vector code is used with the assembly kernels), for every
-// length up to 70 (all the tails) and for many inputs.
+var actOps = []actOp{
+	{"gelu", func(k *kernel, x []float32) { applyAct(k, ActGELU, x) },
+		func(x []float32) { ApplyAct(ActGELU, x) }, GELU},
+	{"quickgelu", func(k *kernel, x []float32) { applyAct(k, ActQuickGELU, x) },
+		func(x []float32) { ApplyAct(ActQuickGELU, x) }, QuickGELU},
+	{"exp", expSlice, ExpSlice, Exp32},
+}
+
+// TestApplyActBits checks that ApplyAct and ExpSlice give the bits of the
+// scalar functions with every kernel this CPU runs (the vector code follows
+// the kernel: it is used with the assembly kernels), for every length up to
+// 70 (all the tails) and for many inputs.
 func TestApplyActBits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	xs := actInputs(rng)
 	forEachKernel(t, func(t *testing.T) {
-		for _, act := range []Activation{ActGELU, ActQuickGELU} {
+		for _, op := range actOps {
 			bad := 0
 			check := func(in, got []float32) {
 				for i, v := range in {
-					want := scalarAct(act, v)
+					want := op.ref(v)
 					if math.Float32bits(got[i]) != math.Float32bits(want) && bad < 10 {
 						bad++
-						t.Errorf("%v(%g [%#08x]) at %d of %d = %g [%#08x], want %g [%#08x]", act, v, math.Float32bits(v),
+						t.Errorf("%s(%g [%#08x]) at %d of %d = %g [%#08x], want %g [%#08x]", op.name, v, math.Float32bits(v),
 							i, len(in), got[i], math.Float32bits(got[i]), want, math.Float32bits(want))
 					}
 				}
@@ -84,7 +94,7 @@ func TestApplyActBits(t *testing.T) {
 				for off := 0; off+n <= len(xs) && off < 400; off += 7 {
 					in := xs[off : off+n]
 					y := append([]float32(nil), in...)
-					ApplyAct(act, y)
+					op.api(y)
 					check(in, y)
 				}
 			}
@@ -92,20 +102,20 @@ func TestApplyActBits(t *testing.T) {
 			in := append([]float32(nil), xs...)
 			rng.Shuffle(len(in), func(i, j int) { in[i], in[j] = in[j], in[i] })
 			y := append([]float32(nil), in...)
-			ApplyAct(act, y)
+			op.api(y)
 			check(in, y)
 		}
 	})
 }
 
-// TestApplyActExhaustive compares ApplyAct with the scalar functions on
-// every float32, for every kernel. It takes a minute or two and runs only
-// with SGEMM_EXHAUSTIVE=1.
+// TestApplyActExhaustive compares ApplyAct and ExpSlice with the scalar
+// functions on every float32, for every kernel. It takes a minute or two and
+// runs only with SGEMM_EXHAUSTIVE=1.
 func TestApplyActExhaustive(t *testing.T) {
 	if os.Getenv("SGEMM_EXHAUSTIVE") == "" {
 		t.Skip("set SGEMM_EXHAUSTIVE=1 to check every float32")
 	}
-	for _, act := range []Activation{ActGELU, ActQuickGELU} {
+	for _, op := range actOps {
 		const chunk = 1 << 16
 		var wg sync.WaitGroup
 		var mu sync.Mutex
@@ -119,16 +129,16 @@ func TestApplyActExhaustive(t *testing.T) {
 				for c := w; c < 1<<32/chunk; c += workers {
 					for i := range in {
 						in[i] = math.Float32frombits(uint32(c*chunk + i))
-						want[i] = scalarAct(act, in[i])
+						want[i] = op.ref(in[i])
 					}
 					for _, k := range kernels {
 						copy(y, in)
-						applyAct(k, act, y)
+						op.vec(k, y)
 						for i := range y {
 							if math.Float32bits(y[i]) != math.Float32bits(want[i]) {
 								mu.Lock()
 								if bad < 10 {
-									t.Errorf("%s %v(%#08x) = %#08x, want %#08x", k.name, act,
+									t.Errorf("%s %s(%#08x) = %#08x, want %#08x", k.name, op.name,
 										math.Float32bits(in[i]), math.Float32bits(y[i]), math.Float32bits(want[i]))
 								}
 								bad++
@@ -143,23 +153,31 @@ func TestApplyActExhaustive(t *testing.T) {
 	}
 }
 
-// BenchmarkApplyAct times ApplyAct in ns per element with each kernel this
-// CPU runs (generic: the scalar code), on a row of the MLP of ViT-B (3072)
-// and on one row of a tile as the GEMM applies it (32 values).
+// BenchmarkApplyAct times ApplyAct and ExpSlice in ns per element with each
+// kernel this CPU runs (generic: the scalar code), on a row of the MLP of
+// ViT-B (3072) and on one row of a tile as the GEMM applies it (32 values);
+// exp also on a row of ViT-B/16's attention (197 keys).
 func BenchmarkApplyAct(b *testing.B) {
 	rng := rand.New(rand.NewPCG(23, 24))
-	for _, act := range []Activation{ActQuickGELU, ActGELU} {
-		for _, n := range []int{3072, 32} {
+	for _, op := range []actOp{actOps[1], actOps[0], actOps[2]} {
+		sizes := []int{3072, 32}
+		if op.name == "exp" {
+			sizes = []int{3072, 197, 32}
+		}
+		for _, n := range sizes {
 			x0 := make([]float32, n)
 			for i := range x0 {
 				x0[i] = float32(rng.NormFloat64() * 2)
+				if op.name == "exp" {
+					x0[i] = -float32(math.Abs(rng.NormFloat64() * 4)) // softmax: x - max <= 0
+				}
 			}
 			x := make([]float32, n)
 			for _, k := range kernels {
-				b.Run(act.String()+"/"+k.name+"/"+itoa(n), func(b *testing.B) {
+				b.Run(op.name+"/"+k.name+"/"+itoa(n), func(b *testing.B) {
 					for b.Loop() {
 						copy(x, x0) // the same inputs every time; the copy is a small share
-						applyAct(k, act, x)
+						op.vec(k, x)
 					}
 					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/elem")
 				})
