@@ -36,7 +36,10 @@ func (b *Backend) scratchBuf(slot, n int) []float32 {
 	return b.scratch[slot][:n]
 }
 
-var _ compute.Backend = (*Backend)(nil)
+var (
+	_ compute.Backend  = (*Backend)(nil)
+	_ compute.TrainOps = (*Backend)(nil)
+)
 
 // New returns a CPU backend using threads goroutines (<= 0: GOMAXPROCS).
 func New(threads int) *Backend {

@@ -1,0 +1,94 @@
+package cpu
+
+import (
+	"math"
+
+	"github.com/clip-go/clip/internal/compute"
+	"github.com/clip-go/clip/internal/sgemm"
+)
+
+// AttentionBackward is the backward of AttentionForward(out, probs, q, k,
+// v, heads, causal), from the saved probs[B,H,Tq,Tk]: dq[B,Tq,C],
+// dk[B,Tk,C] and dv[B,Tk,C] overwrite; nil ones are skipped. Per (batch,
+// head), with P the probabilities, s = 1/sqrt(D) and dO_h the head's slice
+// of dOut:
+//
+//	dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP - rowsum(P ⊙ dP)),
+//	dQ = s·dS·K, dK = s·dSᵀ·Q.
+//
+// Masked entries have P = 0, hence dS = 0: the mask needs no special case.
+func (b *Backend) AttentionBackward(dq, dk, dv, dOut, probs, q, k, v compute.Tensor, heads int, causal bool) {
+	const op = "AttentionBackward"
+	check(len(q.Shape) == 3 && len(k.Shape) == 3 && len(v.Shape) == 3, op, "want 3-D q,k,v, got %v %v %v", q, k, v)
+	bs, tq, c := q.Shape[0], q.Shape[1], q.Shape[2]
+	tk := k.Shape[1]
+	check(sameShape(k, v) && k.Shape[0] == bs && k.Shape[2] == c, op, "q %v k %v v %v", q, k, v)
+	check(sameShape(dOut, q), op, "dOut %v q %v", dOut, q)
+	check(dq.IsNil() || sameShape(dq, q), op, "dq %v q %v", dq, q)
+	check(dk.IsNil() || sameShape(dk, k), op, "dk %v k %v", dk, k)
+	check(dv.IsNil() || sameShape(dv, v), op, "dv %v v %v", dv, v)
+	check(heads > 0 && c%heads == 0, op, "width %d not divisible by %d heads", c, heads)
+	check(probs.Numel() == bs*heads*tq*tk, op, "probs %v, want [%d,%d,%d,%d]", probs, bs, heads, tq, tk)
+	check(!causal || tq == tk, op, "a causal mask needs as many queries as keys, got %d and %d", tq, tk)
+	d := c / heads
+	scale := float32(1 / math.Sqrt(float64(d)))
+	qd, kd, vd, gd, pd := data(q), data(k), data(v), data(dOut), data(probs)
+	dqd, dkd, dvd := data(dq), data(dk), data(dv)
+	needS := dqd != nil || dkd != nil
+
+	b.parallel(bs*heads, 1, func(lo, hi int) {
+		var ds []float32
+		if needS {
+			ds = make([]float32, tq*tk) // one per goroutine
+		}
+		for bh := lo; bh < hi; bh++ {
+			bi, h := bh/heads, bh%heads
+			qOff, kOff := bi*tq*c+h*d, bi*tk*c+h*d
+			p := pd[bh*tq*tk : (bh+1)*tq*tk]
+			if dvd != nil {
+				// dV[Tk,D] = Pᵀ[Tk,Tq]·dO[Tq,D]
+				sgemm.Gemm(sgemm.Params{
+					M: tk, N: d, K: tq, TransA: true, Alpha: 1,
+					A: p, LDA: tk, B: gd[qOff:], LDB: c, C: dvd[kOff:], LDC: c, Threads: 1,
+				})
+			}
+			if !needS {
+				continue
+			}
+			// dP[Tq,Tk] = dO[Tq,D]·Vᵀ
+			sgemm.Gemm(sgemm.Params{
+				M: tq, N: tk, K: d, TransB: true, Alpha: 1,
+				A: gd[qOff:], LDA: c, B: vd[kOff:], LDB: c, C: ds, LDC: tk, Threads: 1,
+			})
+			for i := 0; i < tq; i++ {
+				pr, sr := p[i*tk:i*tk+tk], ds[i*tk:i*tk+tk]
+				n := tk
+				if causal {
+					n = i + 1
+				}
+				var dot float64
+				for j := 0; j < n; j++ {
+					dot += float64(pr[j]) * float64(sr[j])
+				}
+				for j := 0; j < n; j++ {
+					sr[j] = float32(float64(pr[j]) * (float64(sr[j]) - dot))
+				}
+				clear(sr[n:])
+			}
+			if dqd != nil {
+				// dQ[Tq,D] = s·dS[Tq,Tk]·K[Tk,D]
+				sgemm.Gemm(sgemm.Params{
+					M: tq, N: d, K: tk, Alpha: scale,
+					A: ds, LDA: tk, B: kd[kOff:], LDB: c, C: dqd[qOff:], LDC: c, Threads: 1,
+				})
+			}
+			if dkd != nil {
+				// dK[Tk,D] = s·dSᵀ[Tk,Tq]·Q[Tq,D]
+				sgemm.Gemm(sgemm.Params{
+					M: tk, N: d, K: tq, TransA: true, Alpha: scale,
+					A: ds, LDA: tk, B: qd[qOff:], LDB: c, C: dkd[kOff:], LDC: c, Threads: 1,
+				})
+			}
+		}
+	})
+}

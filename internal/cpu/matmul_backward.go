@@ -1,0 +1,78 @@
+package cpu
+
+import (
+	"github.com/clip-go/clip/internal/compute"
+	"github.com/clip-go/clip/internal/sgemm"
+)
+
+// MatMulBackward is the backward of MatMulForward without activation
+// (training keeps the pre-activation; see ActivationBackward). For
+// out[M,N] = a[M,K] @ b + bias: da[M,K] = dOut·bᵀ (dOut·b when transB)
+// overwrites; db += aᵀ·dOut ([K,N]), or dOutᵀ·a ([N,K]) when transB;
+// dBias[N] += the column sums of dOut. Nil outputs are skipped.
+func (b *Backend) MatMulBackward(da, db, dBias, dOut, a, w compute.Tensor, transB bool) {
+	const op = "MatMulBackward"
+	check(len(a.Shape) == 2 && len(w.Shape) == 2 && len(dOut.Shape) == 2, op, "want 2-D tensors, got dOut %v a %v b %v", dOut, a, w)
+	m, k := a.Shape[0], a.Shape[1]
+	n, wk := w.Shape[1], w.Shape[0]
+	if transB {
+		n, wk = w.Shape[0], w.Shape[1]
+	}
+	check(wk == k, op, "inner dimensions differ: a %v b %v transB=%v", a, w, transB)
+	check(dOut.Shape[0] == m && dOut.Shape[1] == n, op, "dOut %v, want [%d,%d]", dOut, m, n)
+	check(da.IsNil() || da.Numel() == m*k, op, "da %v, want [%d,%d]", da, m, k)
+	check(db.IsNil() || db.Numel() == n*k, op, "db %v for b %v", db, w)
+	check(dBias.IsNil() || dBias.Numel() == n, op, "dBias %v, want [%d]", dBias, n)
+	g := data(dOut)
+	if !da.IsNil() {
+		// da[M,K] = dOut[M,N]·op(b)ᵀ: b stored [K,N] is read transposed,
+		// b stored [N,K] (transB) as it is.
+		sgemm.Gemm(sgemm.Params{
+			M: m, N: k, K: n, TransB: !transB, Alpha: 1,
+			A: g, B: data(w), C: data(da), Threads: b.threads,
+		})
+	}
+	if !db.IsNil() {
+		if transB {
+			// db[N,K] += dOutᵀ[N,M]·a[M,K]
+			sgemm.Gemm(sgemm.Params{
+				M: n, N: k, K: m, TransA: true, Alpha: 1, Beta: 1,
+				A: g, B: data(a), C: data(db), Threads: b.threads,
+			})
+		} else {
+			// db[K,N] += aᵀ[K,M]·dOut[M,N]
+			sgemm.Gemm(sgemm.Params{
+				M: k, N: n, K: m, TransA: true, Alpha: 1, Beta: 1,
+				A: data(a), B: g, C: data(db), Threads: b.threads,
+			})
+		}
+	}
+	if !dBias.IsNil() {
+		b.addColumnSums(data(dBias), g, m, n)
+	}
+}
+
+// addColumnSums adds to dst[j] the sum over the rows of src[rows,cols]
+// of column j, accumulated in float64 in row order: blocks of columns run
+// in parallel, so the result does not depend on the thread count.
+func (b *Backend) addColumnSums(dst, src []float32, rows, cols int) {
+	const block = 64
+	nb := (cols + block - 1) / block
+	b.parallel(nb, max(1, 4096/max(rows, 1)), func(lo, hi int) {
+		var acc [block]float64
+		for bi := lo; bi < hi; bi++ {
+			j0, j1 := bi*block, min(bi*block+block, cols)
+			s := acc[:j1-j0]
+			clear(s)
+			for i := 0; i < rows; i++ {
+				row := src[i*cols+j0 : i*cols+j1]
+				for j, v := range row {
+					s[j] += float64(v)
+				}
+			}
+			for j, v := range s {
+				dst[j0+j] += float32(v)
+			}
+		}
+	})
+}
