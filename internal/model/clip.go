@@ -18,7 +18,11 @@ type CLIP struct {
 	Params *Params
 	Image  ImageTower
 	Text   *TextTransformer
+	// Grads are the parameter gradients (same table, own arena), nil until
+	// NewGrads or ForwardTrain.
+	Grads *Params
 
+	train       *trainState
 	be          compute.Backend
 	activations compute.Arena // reset at the start of every encode call
 }

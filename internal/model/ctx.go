@@ -7,9 +7,12 @@ import "github.com/clip-go/clip/internal/compute"
 type Ctx struct {
 	Be compute.Backend
 	A  compute.Arena
-	// Keep keeps every intermediate alive for a backward pass. Without it
-	// (inference) a block releases its intermediates as soon as its output
-	// is written, so activation memory does not grow with depth.
+	// Keep keeps every intermediate alive for a backward pass: the layers'
+	// ForwardSave, given a place to record what their Backward needs,
+	// require it (and then run activations unfused, keeping the
+	// pre-activation). Without it (inference) a block releases its
+	// intermediates as soon as its output is written, so activation memory
+	// does not grow with depth.
 	Keep bool
 }
 
@@ -24,3 +27,7 @@ func (c *Ctx) scope(fn func()) {
 	fn()
 	c.A.Release(m)
 }
+
+// trainOps returns the backward ops of c's backend; a backend without them
+// cannot train (CLIP.NewGrads checks this before any backward runs).
+func (c *Ctx) trainOps() compute.TrainOps { return c.Be.(compute.TrainOps) }

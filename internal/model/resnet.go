@@ -118,7 +118,7 @@ func (ap AttentionPool) Forward(c *Ctx, x compute.Tensor) compute.Tensor {
 	query := c.A.Alloc(n, d)
 	c.Be.GatherRowsForward(query, seq, make([]int, n))
 	mha := MultiHeadAttention{Q: ap.Q, K: ap.K, V: ap.V, Out: ap.C, Heads: ap.Heads}
-	out := mha.attend(c, query.Reshape(n, 1, d), seq)
+	out := mha.attend(c, query.Reshape(n, 1, d), seq, nil)
 	return out.Reshape(n, out.Dim(-1))
 }
 

@@ -50,11 +50,28 @@ func PoolPositions(tokens [][]int32) []int {
 	return pos
 }
 
+// TextSaved is what TextTransformer.Backward needs from a training forward.
+type TextSaved struct {
+	ids         []int32 // [B·t] the ids run, t = last pooled position + 1
+	pool        []int
+	Transformer TransformerSaved
+	LNFinal     LayerNormSaved
+	x           compute.Tensor // ln_final output [B,t,C]
+	pooled      compute.Tensor // [B,C]
+}
+
 // Forward encodes token rows (each of the context length) into [B,E].
 // Because of the causal mask no position attends to a later one, so the
 // tower runs only up to the last pooled position of the batch; the result
 // is identical to running all L positions.
 func (m *TextTransformer) Forward(c *Ctx, tokens [][]int32) (compute.Tensor, error) {
+	return m.ForwardSave(c, tokens, nil)
+}
+
+// ForwardSave is Forward that records in s (when not nil) what Backward
+// needs. Positions after the last pooled one are not run, so their
+// positional-embedding gradient is zero, which is exact.
+func (m *TextTransformer) ForwardSave(c *Ctx, tokens [][]int32, s *TextSaved) (compute.Tensor, error) {
 	bs := len(tokens)
 	pool := PoolPositions(tokens)
 	t := 1
@@ -74,11 +91,32 @@ func (m *TextTransformer) Forward(c *Ctx, tokens [][]int32) (compute.Tensor, err
 		}
 		ids = append(ids, row[:t]...)
 	}
+	var tr *TransformerSaved
+	var lnFinal *LayerNormSaved
+	if s != nil {
+		s.ids, s.pool = ids, pool
+		tr, lnFinal = &s.Transformer, &s.LNFinal
+	}
 	x := c.A.Alloc(bs, t, m.width)
 	c.Be.EmbeddingForward(x, ids, m.TokenEmbedding, m.Pos)
-	x = m.Transformer.Forward(c, x)
-	x = m.LNFinal.Forward(c, x)
+	x = m.Transformer.ForwardSave(c, x, tr)
+	x = m.LNFinal.ForwardSave(c, x, lnFinal)
 	pooled := c.A.Alloc(bs, m.width)
 	c.Be.GatherRowsForward(pooled, x, pool)
+	if s != nil {
+		s.x, s.pooled = x, pooled
+	}
 	return project(c, pooled, m.Proj), nil
+}
+
+// Backward back-propagates dOut[B,E] through the tower, accumulating the
+// parameter gradients into g (the same tower built over the gradients).
+func (m *TextTransformer) Backward(c *Ctx, g *TextTransformer, s *TextSaved, dOut compute.Tensor) {
+	ops := c.trainOps()
+	dPooled := projectBackward(c, g.Proj, dOut, s.pooled, m.Proj)
+	dx := c.A.Alloc(s.x.Shape...)
+	ops.GatherRowsBackward(dx, dPooled, s.pool)
+	dx = m.LNFinal.Backward(c, g.LNFinal, &s.LNFinal, dx)
+	dx = m.Transformer.Backward(c, g.Transformer, &s.Transformer, dx)
+	ops.EmbeddingBackward(g.TokenEmbedding, g.Pos, dx, s.ids)
 }

@@ -36,16 +36,58 @@ func newVisionTransformer(p *Params, c Config, act compute.Activation) *VisionTr
 	}
 }
 
+// VisionSaved is what VisionTransformer.Backward needs from a training
+// forward.
+type VisionSaved struct {
+	Pixels      compute.Tensor // [B,3,R,R]
+	LNPre       LayerNormSaved
+	Transformer TransformerSaved
+	x           compute.Tensor // transformer output [B,1+P,C]
+	LNPost      LayerNormSaved
+	post        compute.Tensor // ln_post(class token) [B,C]
+}
+
 // Forward encodes pixels[B,3,R,R] into features[B,E].
 func (m *VisionTransformer) Forward(c *Ctx, pixels compute.Tensor) compute.Tensor {
+	return m.ForwardSave(c, pixels, nil)
+}
+
+// ForwardSave is Forward that records in s (when not nil) what Backward
+// needs.
+func (m *VisionTransformer) ForwardSave(c *Ctx, pixels compute.Tensor, s *VisionSaved) compute.Tensor {
+	var lnPre, lnPost *LayerNormSaved
+	var tr *TransformerSaved
+	if s != nil {
+		s.Pixels = pixels
+		lnPre, lnPost, tr = &s.LNPre, &s.LNPost, &s.Transformer
+	}
 	bs := pixels.Shape[0]
 	patches := c.A.Alloc(bs, m.patches, m.width)
 	c.Be.PatchEmbedForward(patches, pixels, m.Conv1, m.Patch)
 	x := c.A.Alloc(bs, m.patches+1, m.width)
 	c.Be.TokensAssembleForward(x, patches, m.Class, m.Pos)
-	x = m.LNPre.Forward(c, x)
-	x = m.Transformer.Forward(c, x)
+	x = m.LNPre.ForwardSave(c, x, lnPre)
+	x = m.Transformer.ForwardSave(c, x, tr)
 	cls := c.A.Alloc(bs, m.width)
 	c.Be.GatherRowsForward(cls, x, make([]int, bs))
-	return project(c, m.LNPost.Forward(c, cls), m.Proj)
+	post := m.LNPost.ForwardSave(c, cls, lnPost)
+	if s != nil {
+		s.x, s.post = x, post
+	}
+	return project(c, post, m.Proj)
+}
+
+// Backward back-propagates dOut[B,E] through the tower, accumulating the
+// parameter gradients into g (the same tower built over the gradients).
+func (m *VisionTransformer) Backward(c *Ctx, g *VisionTransformer, s *VisionSaved, dOut compute.Tensor) {
+	ops := c.trainOps()
+	bs := dOut.Shape[0]
+	dCls := m.LNPost.Backward(c, g.LNPost, &s.LNPost, projectBackward(c, g.Proj, dOut, s.post, m.Proj))
+	dx := c.A.Alloc(s.x.Shape...)
+	ops.GatherRowsBackward(dx, dCls, make([]int, bs))
+	dx = m.Transformer.Backward(c, g.Transformer, &s.Transformer, dx)
+	dx = m.LNPre.Backward(c, g.LNPre, &s.LNPre, dx)
+	dPatches := c.A.Alloc(bs, m.patches, m.width)
+	ops.TokensAssembleBackward(dPatches, g.Class, g.Pos, dx)
+	ops.PatchEmbedBackward(g.Conv1, dPatches, s.Pixels, m.Patch)
 }
