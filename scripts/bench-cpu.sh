@@ -20,6 +20,10 @@
 #           which pads every text to 77 and runs every position, as OpenAI's
 #           model does (the goals: >= 5x PyTorch's texts/s for prompts, >= 1.3x
 #           when every text is 77 tokens long)
+#   train   one training step (both towers forward, CLIP loss, backward,
+#           AdamW): the small config (configs/arch/small.json) at batch 64 and
+#           ViT-B/32 at batch 16 (not with --quick), against PyTorch's step
+#           (bench_torch_cpu.py --what train); with --quick at 2 threads only
 #   RSS     the peak resident set size of every process
 # The Python side is Debian's /usr/bin/python3 with python3-torch and
 # python3-numpy, with OpenBLAS-openmp selected per process through
@@ -35,7 +39,8 @@
 # hits both; every figure is the median over rounds of each run's median. The
 # machine may be shared: compare ratios from one run, not absolute numbers
 # across runs. Environment overrides: ROUNDS, GEMM_ROUNDS, ITERS, GEMM_ITERS,
-# WARMUP, PYTHON, THREADS (default "1 2"), KEEP=1 keeps the raw results.
+# WARMUP, PYTHON, THREADS (default "1 2"), ONLY (the row groups to run, of
+# "gemm image text train"; default all), KEEP=1 keeps the raw results.
 set -euo pipefail
 export LC_ALL=C # one decimal point for awk, printf and Python
 
@@ -71,6 +76,8 @@ gemm_rounds=${GEMM_ROUNDS:-2}
 gemm_iters=${GEMM_ITERS:-5}
 warmup=${WARMUP:-1}
 threads_list=${THREADS:-1 2}
+only=" ${ONLY:-gemm image text train} "
+run() { [[ $only == *" $1 "* ]]; } # run GROUP: is the group selected?
 
 # --- the Python side: present, or say what to install -----------------------
 missing=()
@@ -155,30 +162,41 @@ py_bench() { # THREADS ARGS...
 shapes=("1600 768 2304" "1600 768 3072" "1600 3072 768" "1600 768 768" "1024 1024 1024")
 images=("ViT-B-32 32")
 ((quick)) || images+=("ViT-B-16 8")
+trains=("small 64")
+((quick)) || trains+=("ViT-B-32 16")
 
-echo "bench-cpu.sh: $([[ $quick == 1 ]] && echo quick || echo full) run, threads $threads_list, prompt length $text_len" >&2
+echo "bench-cpu.sh: $([[ $quick == 1 ]] && echo quick || echo full) run, threads $threads_list, rows:$only, prompt length $text_len" >&2
 for t in $threads_list; do
-	for s in "${shapes[@]}"; do
+	run gemm && for s in "${shapes[@]}"; do
 		read -r m k n <<<"$s"
 		for ((r = 0; r < gemm_rounds; r++)); do
 			record "gemm ${m}x${k}x${n} t$t" clip clip_bench "$t" --what gemm --m "$m" --k "$k" --n "$n" --iters "$gemm_iters"
 			record "gemm ${m}x${k}x${n} t$t" peer py_bench "$t" --what gemm --m "$m" --k "$k" --n "$n" --iters "$gemm_iters"
 		done
 	done
-	for im in "${images[@]}"; do
+	run image && for im in "${images[@]}"; do
 		read -r arch batch <<<"$im"
 		for ((r = 0; r < rounds; r++)); do
 			record "image $arch b$batch t$t" clip clip_bench "$t" --model "configs/arch/$arch.json" --what image --batch "$batch" --iters "$iters"
 			record "image $arch b$batch t$t" peer py_bench "$t" --arch "configs/arch/$arch.json" --what image --batch "$batch" --iters "$iters"
 		done
 	done
-	for ((r = 0; r < rounds; r++)); do
+	run text && for ((r = 0; r < rounds; r++)); do
 		record "text77 ViT-B-32 b32 t$t" clip clip_bench "$t" --model configs/arch/ViT-B-32.json --what text --batch 32 --iters "$iters"
 		record "textL ViT-B-32 b32 t$t" clip clip_bench "$t" --model configs/arch/ViT-B-32.json --what text --batch 32 --text-len "$text_len" --iters "$iters"
 		# PyTorch's cost does not depend on the end token's position: one run
 		# is the peer of both rows.
 		record "text77 ViT-B-32 b32 t$t" peer py_bench "$t" --arch configs/arch/ViT-B-32.json --what text --batch 32 --text-len "$text_len" --iters "$iters"
 	done
+	# Training: every text 77 tokens long on both sides, so the FLOP counts
+	# (3 x forward) are the same.
+	((quick && t == 1)) || { run train && for tr in "${trains[@]}"; do
+		read -r arch batch <<<"$tr"
+		for ((r = 0; r < rounds; r++)); do
+			record "train $arch b$batch t$t" clip clip_bench "$t" --model "configs/arch/$arch.json" --what train --batch "$batch" --iters "$iters"
+			record "train $arch b$batch t$t" peer py_bench "$t" --arch "configs/arch/$arch.json" --what train --batch "$batch" --iters "$iters"
+		done
+	done; }
 done
 
 # --- the machine ---------------------------------------------------------------
@@ -234,11 +252,13 @@ for case in dict.fromkeys(c for c, _ in runs):
         label, unit, key, goal, fmt = "image %s %s" % (what, rest[0]), "img/s", "items_per_s", "", "%.2f"
     elif kind == "text77":
         label, unit, key, goal, fmt = "text %s %s L=77" % (what, rest[0]), "texts/s", "items_per_s", ">= 1.3", "%.2f"
+    elif kind == "train":
+        label, unit, key, goal, fmt = "train %s %s" % (what, rest[0]), "samples/s", "items_per_s", "", "%.2f"
     else:  # textL: clip at the prompt length against PyTorch's 77-token run
         peer = "text77 " + " ".join([what] + rest)
         label, unit, key, goal, fmt = "text %s %s L=%s vs 77" % (what, rest[0], text_len), "texts/s", "items_per_s", ">= 5", "%.2f"
     c, p = med(case, "clip", key), med(peer, "peer", key)
-    rank = ["gemm", "image", "textL", "text77"].index(kind)
+    rank = ["gemm", "image", "textL", "text77", "train"].index(kind)
     rows.append((rank, order[" ".join([kind, what] + rest[:-1])], int(t), (
         label, t, unit, f(c, fmt), f(p, fmt), f(ratio(c, p), "%.2f"),
         f(med(case, "clip", "gflops")), f(med(peer, "peer", "gflops")),
@@ -252,7 +272,8 @@ for i, r in enumerate(table):
     if i == 0:
         print("  ".join("-" * w for w in widths))
 print()
-print("peer: numpy x @ W.T for SGEMM, PyTorch for the towers, both on OpenBLAS-openmp. Figures are medians over")
-print("rounds; GFLOP/s counts the matmuls each side computes (clip's text tower stops at the end token, PyTorch")
-print("runs all 77 positions); RSS is each process's peak. The machine may be shared: trust same-run ratios.")
+print("peer: numpy x @ W.T for SGEMM, PyTorch for the towers and training, both on OpenBLAS-openmp. Figures are")
+print("medians over rounds; GFLOP/s counts the matmuls each side computes (clip's text tower stops at the end token,")
+print("PyTorch runs all 77 positions; a training step is 3 x the forward of both towers, texts of 77 tokens); RSS is")
+print("each process's peak. The machine may be shared: trust same-run ratios.")
 EOF

@@ -293,7 +293,9 @@ def bench_model(args):
     ids[:, args.text_len:] = 0
 
     if args.what == "train":
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-5)
+        # OpenCLIP's AdamW settings, as clip's trainer.DefaultAdamW (one
+        # weight-decay group: the cost is the same).
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-5, betas=(0.9, 0.98), eps=1e-6, weight_decay=0.2)
         labels = torch.arange(args.batch)
 
         def step():
@@ -304,6 +306,10 @@ def bench_model(args):
             opt.zero_grad()
             loss.backward()
             opt.step()
+            with torch.no_grad():
+                model.logit_scale.clamp_(0, math.log(100))
+        # 3 x the forward FLOPs (backward = 2 x forward), the loss's
+        # batch x batch products not counted: clip's bench.TrainFLOP.
         gf = 3 * (matmul_gflop(cfg, "image", args.batch, 0) + matmul_gflop(cfg, "text", args.batch, ctx))
     else:
         model.eval()

@@ -14,7 +14,12 @@ import (
 	"github.com/clip-go/clip/internal/compute"
 	"github.com/clip-go/clip/internal/cpu"
 	"github.com/clip-go/clip/internal/model"
+	"github.com/clip-go/clip/internal/trainer"
 )
+
+// benchLR is the learning rate of a timed training step (the cost does not
+// depend on it; bench_torch_cpu.py uses the same).
+const benchLR = 1e-5
 
 // benchSeed seeds the random weights and inputs: every run times the same
 // numbers.
@@ -44,14 +49,19 @@ var (
 func newBenchCmd(a *app) *cobra.Command {
 	o := &benchOptions{}
 	cmd := &cobra.Command{
-		Use:   "bench --config configs/vit-b32.yaml --what image|text|gemm [--batch N] [--iters K] [--warmup W] [--threads T] [--text-len L] [--m M --k K --n N] [--format json|table]",
-		Short: "Time the image tower, the text tower or one GEMM on the CPU",
+		Use:   "bench --config configs/vit-b32.yaml --what image|text|train|gemm [--batch N] [--iters K] [--warmup W] [--threads T] [--text-len L] [--m M --k K --n N] [--format json|table]",
+		Short: "Time the image tower, the text tower, a training step or one GEMM on the CPU",
 		Long: `Bench times one workload on the CPU backend and prints one result:
 
   image  the image tower on --batch random images [B,3,R,R]
   text   the text tower on --batch token rows of --text-len real tokens
          (start token, random ids, end token at position L-1, zero padding
          to the context length; default L = the context length, 77)
+  train  one full training step (one device) on --batch random images and
+         --batch such token rows: both towers forward, the contrastive
+         loss, backward, gradient norm, AdamW (lr 1e-5) and the logit_scale
+         clamp; random weights and moments, as PyTorch's step in
+         scripts/bench_torch_cpu.py --what train
   gemm   the backend's MatMulForward on out[M,N] = a[M,K]·W[N,K]ᵀ (the
          Linear layout) with random inputs; --batch does not apply
 
@@ -72,7 +82,10 @@ projection, and every convolution of a ResNet; not norms, activations or
 softmax. For text, clip runs the tower only up to the end-of-text position
 (the causal mask makes later positions irrelevant), so it counts L
 positions per text, where PyTorch computes and counts all 77: compare
-texts/s for speed, and gflops for how well each uses the CPU.
+texts/s for speed, and gflops for how well each uses the CPU. A training
+step counts 3 × the forward FLOPs of both towers (backward = 2 × forward),
+the text tower over L positions, the loss's batch×batch products not
+counted.
 scripts/bench_torch_cpu.py uses the same formulas.
 
 Output (json, the default when standard output is not a terminal) is one
@@ -83,6 +96,7 @@ object per run:
 peak_rss_mb is the process's peak resident set size (getrusage) in MiB.`,
 		Example: `  clip bench --config configs/vit-b32.yaml --what image --batch 32 --threads 2
   clip bench --config configs/vit-b32.yaml --what text --batch 32 --text-len 9
+  clip bench --model configs/arch/small.json --what train --batch 64 --threads 2
   clip bench --what gemm --m 1600 --k 768 --n 2304 --threads 1 --format table`,
 		RunE: a.command(func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
@@ -111,11 +125,11 @@ peak_rss_mb is the process's peak resident set size (getrusage) in MiB.`,
 	}
 	f := cmd.Flags()
 	addSettings(f, setBenchModel, setThreads, setBenchFormat)
-	f.StringVar(&o.what, "what", "image", "workload: image, text or gemm")
-	f.IntVar(&o.batch, "batch", 32, "images or texts per call (image, text)")
+	f.StringVar(&o.what, "what", "image", "workload: image, text, train or gemm")
+	f.IntVar(&o.batch, "batch", 32, "images, texts or image-text pairs per call (image, text, train)")
 	f.IntVar(&o.iters, "iters", 5, "timed iterations")
 	f.IntVar(&o.warmup, "warmup", 1, "untimed iterations first")
-	f.IntVar(&o.textLen, "text-len", 0, "real tokens per text, start and end tokens included (text; default: the context length)")
+	f.IntVar(&o.textLen, "text-len", 0, "real tokens per text, start and end tokens included (text, train; default: the context length)")
 	f.IntVar(&o.m, "m", 1600, "GEMM rows of a and out (gemm)")
 	f.IntVar(&o.k, "k", 768, "GEMM inner dimension (gemm)")
 	f.IntVar(&o.n, "n", 2304, "GEMM rows of W, columns of out (gemm)")
@@ -134,19 +148,19 @@ func (o *benchOptions) check(cmd *cobra.Command) error {
 		return ""
 	}
 	switch o.what {
-	case "image", "text":
+	case "image", "text", "train":
 		if n := changed("m", "k", "n"); n != "" {
 			return usagef("--%s applies to --what gemm only", n)
 		}
 		if o.what == "image" && changed("text-len") != "" {
-			return usagef("--text-len applies to --what text only")
+			return usagef("--text-len applies to --what text and train only")
 		}
 	case "gemm":
 		if n := changed("batch", "text-len"); n != "" {
 			return usagef("--%s does not apply to --what gemm (give --m, --k and --n)", n)
 		}
 	default:
-		return usagef("invalid value %q for --what: want image, text or gemm", o.what)
+		return usagef("invalid value %q for --what: want image, text, train or gemm", o.what)
 	}
 	for _, p := range []struct {
 		name string
@@ -213,10 +227,14 @@ func (a *app) runBench(cmd *cobra.Command, o *benchOptions) error {
 		if w, err = modelWorkload(m, o); err != nil {
 			return err
 		}
-		if o.what == "text" {
+		if o.what != "image" {
 			res.TextLen = o.textLen
 		}
-		a.logf("bench: %s tower of %s (%s weights), batch %d, threads %d, %d warm-up + %d timed", o.what, o.model, weights, o.batch, res.Threads, o.warmup, o.iters)
+		if o.what == "train" {
+			a.logf("bench: training step of %s (%s weights), batch %d, threads %d, %d warm-up + %d timed", o.model, weights, o.batch, res.Threads, o.warmup, o.iters)
+		} else {
+			a.logf("bench: %s tower of %s (%s weights), batch %d, threads %d, %d warm-up + %d timed", o.what, o.model, weights, o.batch, res.Threads, o.warmup, o.iters)
+		}
 	}
 	st, err := bench.Measure(cmd.Context(), o.warmup, o.iters, w.step)
 	if err != nil {
@@ -271,9 +289,13 @@ func (a *app) benchModel(path string, be compute.Backend) (*model.CLIP, string, 
 	return m, "checkpoint", nil
 }
 
-// modelWorkload prepares random inputs for one tower of m.
+// modelWorkload prepares random inputs for one tower of m, or for a
+// training step.
 func modelWorkload(m *model.CLIP, o *benchOptions) (workload, error) {
 	cfg := m.Config
+	if o.what == "train" {
+		return trainWorkload(m, o)
+	}
 	if o.what == "image" {
 		r := cfg.Vision.ImageSize
 		px := bench.Pixels(o.batch, r, benchSeed)
@@ -291,6 +313,34 @@ func modelWorkload(m *model.CLIP, o *benchOptions) (workload, error) {
 	step := func() error { _, err := m.EncodeTexts(rows); return err }
 	// The tower stops at the end-of-text position: textLen positions.
 	return workload{step: step, flop: bench.TextFLOP(cfg, o.batch, o.textLen), items: o.batch}, nil
+}
+
+// trainWorkload is one training step of m on one device: random pixels and
+// token rows of --text-len tokens, AdamW from zero moments.
+func trainWorkload(m *model.CLIP, o *benchOptions) (workload, error) {
+	cfg := m.Config
+	ctxLen := cfg.Text.ContextLength
+	if o.textLen == 0 {
+		o.textLen = ctxLen
+	}
+	rows, err := bench.TokenRows(o.batch, ctxLen, o.textLen, cfg.Text.VocabSize, benchSeed)
+	if err != nil {
+		return workload{}, usagef("--text-len: %v", err)
+	}
+	ops, ok := m.Backend().(trainer.Ops)
+	if !ok {
+		return workload{}, fmt.Errorf("bench: backend %s cannot train", m.Backend().Name())
+	}
+	opt, err := trainer.NewDeviceOptimizer(m, ops, trainer.DefaultAdamW())
+	if err != nil {
+		return workload{}, usagef("--what train: %v", err)
+	}
+	px := bench.Pixels(o.batch, cfg.Vision.ImageSize, benchSeed)
+	dev := &trainer.Device{Model: m, Opt: opt}
+	ar := m.Backend().NewArena()
+	step := func() error { _, err := dev.Step(ar, px, o.batch, rows, benchLR); return err }
+	// The text tower stops at the end-of-text position: textLen positions.
+	return workload{step: step, flop: bench.TrainFLOP(cfg, o.batch, o.textLen), items: o.batch}, nil
 }
 
 // gemmWorkload times one MatMulForward in the Linear layout, no bias.
@@ -329,7 +379,7 @@ func (a *app) writeBenchResult(format string, r benchResult) error {
 	workload := fmt.Sprintf("%dx%dx%d", r.M, r.K, r.N)
 	if r.What != "gemm" {
 		workload = filepath.Base(r.Model)
-		if r.What == "text" {
+		if r.What != "image" {
 			workload += fmt.Sprintf(" L=%d", r.TextLen)
 		}
 	}

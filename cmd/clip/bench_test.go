@@ -137,6 +137,25 @@ func TestBenchText(t *testing.T) {
 	}
 }
 
+func TestBenchTrain(t *testing.T) {
+	_, cfg := benchSetup(t)
+	m := benchJSON(t, "--config", cfg, "--what", "train", "--batch", "3", "--text-len", "5", "--threads", "1")
+	checkShape(t, m, "train", 3)
+	if m["text_len"] != 5.0 || m["weights"] != "random" {
+		t.Errorf("text_len %v weights %v, want 5 random", m["text_len"], m["weights"])
+	}
+	// 3 × the forward of both towers: the tiny ViT has 1+(32/16)² = 5
+	// tokens, the text tower runs 5 positions.
+	arch, _ := model.ParseOpenCLIPConfig([]byte(tinyArch))
+	e := float64(arch.EmbedDim)
+	image := 2*4*3*16*16*16 + 24*5*16*16 + 4*5*5*16 + 2*16*e
+	text := 24*5*16*16 + 4*5*5*16 + 2*16*e
+	gf, med := m["gflops"].(float64), m["median_s"].(float64)
+	if want := 3 * 3 * (image + text) / 1e9 / med; abs(gf-want) > 1e-6*want {
+		t.Errorf("gflops %v, want %v", gf, want)
+	}
+}
+
 func TestBenchGEMM(t *testing.T) {
 	m := benchJSON(t, "--what", "gemm", "--m", "8", "--k", "16", "--n", "24", "--threads", "2")
 	checkShape(t, m, "gemm", 1)
@@ -197,7 +216,7 @@ func TestBenchErrors(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"bad what", []string{"--config", cfg, "--what", "video"}, []string{`invalid value "video" for --what`, "image, text or gemm"}},
+		{"bad what", []string{"--config", cfg, "--what", "video"}, []string{`invalid value "video" for --what`, "image, text, train or gemm"}},
 		{"missing arch", []string{"--model", missing}, []string{missing, "no such file"}},
 		{"missing arch from config", []string{"--config", filepath.Join(dir, "missing.yaml")}, []string{missing}},
 		{"invalid arch", []string{"--model", filepath.Join(dir, "arch", "broken.json")}, []string{"broken.json"}},
@@ -210,7 +229,9 @@ func TestBenchErrors(t *testing.T) {
 		{"zero m", []string{"--what", "gemm", "--m", "0"}, []string{"--m"}},
 		{"batch for gemm", []string{"--what", "gemm", "--batch", "4"}, []string{"--batch does not apply"}},
 		{"shape for image", []string{"--config", cfg, "--k", "4"}, []string{"--k applies to --what gemm only"}},
-		{"text-len for image", []string{"--config", cfg, "--text-len", "4"}, []string{"--text-len applies to --what text only"}},
+		{"text-len for image", []string{"--config", cfg, "--text-len", "4"}, []string{"--text-len applies to --what text and train only"}},
+		{"shape for train", []string{"--config", cfg, "--what", "train", "--n", "4"}, []string{"--n applies to --what gemm only"}},
+		{"train a ResNet", []string{"--model", filepath.Join(dir, "arch", "rn.json"), "--what", "train"}, []string{"no backward"}},
 		{"bad format", []string{"--what", "gemm", "--format", "tsv"}, []string{`"tsv" for format`}},
 		{"negative threads", []string{"--what", "gemm", "--threads", "-2"}, []string{"threads"}},
 		{"argument", []string{"--what", "gemm", "extra"}, []string{"no arguments"}},

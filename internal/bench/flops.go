@@ -80,3 +80,12 @@ func resnetFLOP(cfg model.Config) float64 {
 	tokens := float64(s*s + 1)
 	return f + 2*d*d + 4*tokens*d*d + 4*tokens*d + 2*d*float64(cfg.EmbedDim)
 }
+
+// TrainFLOP is the matmul FLOPs of one training step on batch image-text
+// pairs: 3 × the forward of both towers (the backward of a matrix product
+// is two products of the forward's size), the text tower over `positions`
+// positions per text. The loss's batch×batch similarity products are not
+// counted. bench_torch_cpu.py's train mode uses the same convention.
+func TrainFLOP(cfg model.Config, batch, positions int) float64 {
+	return 3 * (ImageFLOP(cfg, batch) + TextFLOP(cfg, batch, positions))
+}

@@ -48,6 +48,9 @@ func TestFLOPCounts(t *testing.T) {
 			t.Errorf("%s %s batch %d: %.0f FLOP, want %.0f", tc.arch, tc.what, tc.batch, got, tc.want)
 		}
 	}
+	if got, want := TrainFLOP(loadArch(t, "ViT-B-32.json"), 2, 77), 3*2*(8.81762304e9+5.959540736e9); math.Abs(got-want) > 1e-9*want {
+		t.Errorf("TrainFLOP ViT-B-32 batch 2: %.0f, want %.0f", got, want)
+	}
 	if got := GEMMFLOP(1600, 768, 2304); got != 2*1600*768*2304 {
 		t.Errorf("GEMMFLOP = %v", got)
 	}
