@@ -35,17 +35,26 @@ func (b *Backend) EmbeddingForward(out compute.Tensor, ids []int32, table, pos c
 // It unfolds each image into patch rows [P, 3·p·p] and multiplies by w^T.
 func (b *Backend) PatchEmbedForward(out, x, w compute.Tensor, patch int) {
 	const op = "PatchEmbedForward"
+	cols, rows, width, k := b.unfoldPatches(op, x, w, patch)
+	check(out.Numel() == rows*width, op, "out %v, want %d patches of width %d", out, rows, width)
+	b.gemmNT(data(out), cols, data(w), rows, width, k)
+}
+
+// unfoldPatches checks x[B,Ch,R,R] against a patch-embedding weight
+// w[C,Ch,p,p] (or its gradient) and unfolds x into the scratch rows
+// cols[B·P, Ch·p·p], one row per patch in row-major grid order; it returns
+// cols, the number of rows, C and Ch·p·p.
+func (b *Backend) unfoldPatches(op string, x, w compute.Tensor, patch int) (cols []float32, rows, width, k int) {
 	check(len(x.Shape) == 4 && len(w.Shape) == 4, op, "x %v w %v", x, w)
 	bs, ch, r := x.Shape[0], x.Shape[1], x.Shape[2]
-	check(x.Shape[3] == r && r%patch == 0, op, "image %v not square or not a multiple of patch %d", x, patch)
-	width := w.Shape[0]
+	check(patch > 0 && x.Shape[3] == r && r%patch == 0, op, "image %v not square or not a multiple of patch %d", x, patch)
+	width = w.Shape[0]
 	check(w.Shape[1] == ch && w.Shape[2] == patch && w.Shape[3] == patch, op, "w %v for %d channels, patch %d", w, ch, patch)
 	g := r / patch
-	check(out.Numel() == bs*g*g*width, op, "out %v, want [%d,%d,%d]", out, bs, g*g, width)
-	k := ch * patch * patch
-	cols := b.scratchBuf(scratchCols, bs*g*g*k)
+	rows, k = bs*g*g, ch*patch*patch
+	cols = b.scratchBuf(scratchCols, rows*k)
 	xd := data(x)
-	b.parallel(bs*g*g, 16, func(lo, hi int) {
+	b.parallel(rows, 16, func(lo, hi int) {
 		for idx := lo; idx < hi; idx++ {
 			bi, pi := idx/(g*g), idx%(g*g)
 			gy, gx := pi/g, pi%g
@@ -59,7 +68,7 @@ func (b *Backend) PatchEmbedForward(out, x, w compute.Tensor, patch int) {
 			}
 		}
 	})
-	b.gemmNT(data(out), cols, data(w), bs*g*g, width, k)
+	return cols, rows, width, k
 }
 
 // TokensAssembleForward builds the ViT input sequence out[B,1+P,C]:

@@ -102,33 +102,11 @@ func (b *Backend) TokensAssembleBackward(dPatches, dCls, dPos, dOut compute.Tens
 // gradient).
 func (b *Backend) PatchEmbedBackward(dw, dOut, x compute.Tensor, patch int) {
 	const op = "PatchEmbedBackward"
-	check(len(x.Shape) == 4 && len(dw.Shape) == 4, op, "x %v dw %v", x, dw)
-	bs, ch, r := x.Shape[0], x.Shape[1], x.Shape[2]
-	check(patch > 0 && x.Shape[3] == r && r%patch == 0, op, "image %v not square or not a multiple of patch %d", x, patch)
-	width := dw.Shape[0]
-	check(dw.Shape[1] == ch && dw.Shape[2] == patch && dw.Shape[3] == patch, op, "dw %v for %d channels, patch %d", dw, ch, patch)
-	g := r / patch
-	check(dOut.Numel() == bs*g*g*width, op, "dOut %v, want [%d,%d,%d]", dOut, bs, g*g, width)
-	k := ch * patch * patch
-	cols := b.scratchBuf(scratchCols, bs*g*g*k)
-	xd := data(x)
-	b.parallel(bs*g*g, 16, func(lo, hi int) {
-		for idx := lo; idx < hi; idx++ {
-			bi, pi := idx/(g*g), idx%(g*g)
-			gy, gx := pi/g, pi%g
-			dst := cols[idx*k : idx*k+k]
-			n := 0
-			for c := 0; c < ch; c++ {
-				for dy := 0; dy < patch; dy++ {
-					src := xd[((bi*ch+c)*r+gy*patch+dy)*r+gx*patch:]
-					n += copy(dst[n:n+patch], src[:patch])
-				}
-			}
-		}
-	})
+	cols, rows, width, k := b.unfoldPatches(op, x, dw, patch)
+	check(dOut.Numel() == rows*width, op, "dOut %v, want %d patches of width %d", dOut, rows, width)
 	// dw[C,K] += dOutᵀ[C,BP]·cols[BP,K]
 	sgemm.Gemm(sgemm.Params{
-		M: width, N: k, K: bs * g * g, TransA: true, Alpha: 1, Beta: 1,
+		M: width, N: k, K: rows, TransA: true, Alpha: 1, Beta: 1,
 		A: data(dOut), B: cols, C: data(dw), Threads: b.threads,
 	})
 }

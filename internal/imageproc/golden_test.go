@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/clip-go/clip/internal/golden"
+	"github.com/clip-go/clip/internal/model"
 )
 
 // goldenEntry is one image of golden/images/index.json.
@@ -22,7 +23,7 @@ type goldenEntry struct {
 	CropBox       [4]int `json:"center_crop224_box"`
 }
 
-func loadGolden(t *testing.T) (map[string]goldenEntry, stFile) {
+func loadGolden(t *testing.T) (map[string]goldenEntry, goldenTensors) {
 	t.Helper()
 	b, err := os.ReadFile(golden.Path(t, "images", "index.json"))
 	if err != nil {
@@ -35,7 +36,7 @@ func loadGolden(t *testing.T) (map[string]goldenEntry, stFile) {
 	if len(idx) == 0 {
 		t.Fatal("golden index lists no images")
 	}
-	return idx, readSafetensors(t, golden.Path(t, "images", "preprocess.safetensors"))
+	return idx, golden.ReadTensors(t, golden.Path(t, "images", "preprocess.safetensors"))
 }
 
 func sortedNames(idx map[string]goldenEntry) []string {
@@ -101,7 +102,7 @@ func TestGoldenImages(t *testing.T) {
 			}
 
 			// Normalisation alone reproduces torch bit for bit.
-			assertBitExact(t, "Normalize(rgb224_u8)", Normalize(want, size, OpenAIMean, OpenAIStd), wantX)
+			assertBitExact(t, "Normalize(rgb224_u8)", Normalize(want, size, model.OpenAIMean, model.OpenAIStd), wantX)
 
 			img, err := DecodeFile(golden.Path(t, "images", name), DefaultMaxPixels)
 			if err != nil {
@@ -113,7 +114,7 @@ func TestGoldenImages(t *testing.T) {
 			got := ResizeCropRGB(img, size)
 
 			assertBytesEqual(t, "ResizeCropRGB", got, want, size)
-			assertBitExact(t, "Preprocess", Preprocess(img, size, OpenAIMean, OpenAIStd), wantX)
+			assertBitExact(t, "Preprocess", Preprocess(img, size, model.OpenAIMean, model.OpenAIStd), wantX)
 			if e.Decoded == "" || channels(e.Mode) == 0 || e.Mode == ModeP {
 				return
 			}
@@ -204,4 +205,32 @@ func assertBitExact(t *testing.T, what string, got, want []float32) {
 			return
 		}
 	}
+}
+
+// goldenTensors are the reference tensors of preprocess.safetensors.
+type goldenTensors map[string]golden.Tensor
+
+func (g goldenTensors) get(t testing.TB, name, dtype string) golden.Tensor {
+	t.Helper()
+	x, ok := g[name]
+	if !ok || x.DType != dtype {
+		t.Fatalf("golden preprocess.safetensors: no %s tensor %q", dtype, name)
+	}
+	return x
+}
+
+// u8 returns a U8 reference tensor and its shape.
+func (g goldenTensors) u8(t testing.TB, name string) ([]uint8, []int) {
+	x := g.get(t, name, "U8")
+	b := make([]uint8, len(x.I32))
+	for i, v := range x.I32 {
+		b[i] = uint8(v)
+	}
+	return b, x.Shape
+}
+
+// f32 returns an F32 reference tensor and its shape.
+func (g goldenTensors) f32(t testing.TB, name string) ([]float32, []int) {
+	x := g.get(t, name, "F32")
+	return x.F32, x.Shape
 }

@@ -2,20 +2,6 @@ package imageproc
 
 import "fmt"
 
-// OpenAI CLIP's normalisation constants (clip/clip.py _transform), as
-// float32 the way torch.as_tensor(mean, dtype=float32) rounds them.
-var (
-	OpenAIMean = float32x3(0.48145466, 0.4578275, 0.40821073)
-	OpenAIStd  = float32x3(0.26862954, 0.26130258, 0.27577711)
-)
-
-// float32x3 rounds Python floats (float64) to float32 at run time, so the
-// rounding goes decimal -> float64 -> float32 as in Python, not decimal ->
-// float32 as a Go constant conversion would.
-func float32x3(a, b, c float64) [3]float32 {
-	return [3]float32{float32(a), float32(b), float32(c)}
-}
-
 // Normalize is torchvision's ToTensor followed by Normalize(mean, std) on
 // an RGB image, uint8 [size, size, 3], giving float32 [3, size, size]. Each
 // value is computed as torch does it, one rounded float32 operation at a

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/clip-go/clip/internal/golden"
+	"github.com/clip-go/clip/internal/model"
 )
 
 func TestResizedShape(t *testing.T) {
@@ -139,7 +140,7 @@ func TestPanicsOnBadArguments(t *testing.T) {
 		"size 0":        func() { ResizeCropRGB(img, 0) },
 		"short dst":     func() { ResizeCropRGBInto(make([]uint8, 5), img, 2) },
 		"empty box":     func() { ResizedCropRGB(img, [4]int{5, 5, 5, 9}, 4) },
-		"normalize len": func() { Normalize(make([]uint8, 5), 2, OpenAIMean, OpenAIStd) },
+		"normalize len": func() { Normalize(make([]uint8, 5), 2, model.OpenAIMean, model.OpenAIStd) },
 	} {
 		func() {
 			defer func() {
@@ -177,7 +178,7 @@ func TestConcurrentPreprocess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Preprocess(img, 224, OpenAIMean, OpenAIStd)
+	want := Preprocess(img, 224, model.OpenAIMean, model.OpenAIStd)
 	var wg sync.WaitGroup
 	for g := range 4 {
 		wg.Add(1)
@@ -186,7 +187,7 @@ func TestConcurrentPreprocess(t *testing.T) {
 			dst := make([]float32, 3*224*224)
 			other := randomImage(ModeL, 50+g, 70, uint64(g))
 			for range 5 {
-				PreprocessInto(dst, img, 224, OpenAIMean, OpenAIStd)
+				PreprocessInto(dst, img, 224, model.OpenAIMean, model.OpenAIStd)
 				for i := range want {
 					if dst[i] != want[i] {
 						t.Errorf("goroutine %d: result differs at %d", g, i)
@@ -208,7 +209,7 @@ func TestIntoVariantsDoNotAllocate(t *testing.T) {
 	if n := testing.AllocsPerRun(20, func() { ResizeCropRGBInto(dst, img, 224) }); n > 0 {
 		t.Errorf("ResizeCropRGBInto: %v allocations per call", n)
 	}
-	if n := testing.AllocsPerRun(20, func() { PreprocessInto(x, img, 224, OpenAIMean, OpenAIStd) }); n > 0 {
+	if n := testing.AllocsPerRun(20, func() { PreprocessInto(x, img, 224, model.OpenAIMean, model.OpenAIStd) }); n > 0 {
 		t.Errorf("PreprocessInto: %v allocations per call", n)
 	}
 }
@@ -219,7 +220,7 @@ func benchmarkPreprocess(b *testing.B, mode string) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		PreprocessInto(dst, img, 224, OpenAIMean, OpenAIStd)
+		PreprocessInto(dst, img, 224, model.OpenAIMean, model.OpenAIStd)
 	}
 }
 
@@ -237,7 +238,7 @@ func BenchmarkDecodePreprocessJPEG(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		PreprocessInto(dst, img, 224, OpenAIMean, OpenAIStd)
+		PreprocessInto(dst, img, 224, model.OpenAIMean, model.OpenAIStd)
 	}
 }
 

@@ -9,11 +9,20 @@ import (
 	"os"
 )
 
-// OpenAI's normalisation constants, used unless a checkpoint says otherwise.
+// OpenAI's normalisation constants (clip/clip.py _transform), used unless a
+// checkpoint says otherwise, as float32 the way torch.as_tensor(mean,
+// dtype=float32) rounds them.
 var (
-	OpenAIMean = [3]float32{0.48145466, 0.4578275, 0.40821073}
-	OpenAIStd  = [3]float32{0.26862954, 0.26130258, 0.27577711}
+	OpenAIMean = float32x3(0.48145466, 0.4578275, 0.40821073)
+	OpenAIStd  = float32x3(0.26862954, 0.26130258, 0.27577711)
 )
+
+// float32x3 rounds Python floats (float64) to float32 at run time, so the
+// rounding goes decimal -> float64 -> float32 as in Python, not decimal ->
+// float32 as a Go constant conversion would.
+func float32x3(a, b, c float64) [3]float32 {
+	return [3]float32{float32(a), float32(b), float32(c)}
+}
 
 // Config describes one CLIP architecture. Field names follow OpenCLIP's model
 // config (open_clip_config.json "model_cfg"), so a config file maps onto it
