@@ -52,13 +52,19 @@ func geluDeriv(x float32) float64 {
 }
 
 // quickGELUDeriv is d/dx x·σ(1.702x) = σ + 1.702·x·σ·(1-σ), with σ from
-// the forward's float32 exponential. Far out σ is exactly 0 or 1 and the
-// second term 0 (Exp32 overflows to +Inf, 1/(1+Inf) = 0).
+// the forward's float32 exponential.
 func quickGELUDeriv(x float32) float64 {
-	if math.Abs(float64(x)) >= 60 { // σ saturated, and x·σ·(1-σ) is Inf·0 at ±Inf
+	return quickGELUDerivExp(x, sgemm.Exp32(-1.702*x))
+}
+
+// quickGELUDerivExp is quickGELUDeriv given e = Exp32(-1.702·x). Far out σ
+// is exactly 0 or 1 and the second term 0 (Exp32 overflows to +Inf,
+// 1/(1+Inf) = 0), but x·σ·(1-σ) would be Inf·0 at ±Inf, hence the cut.
+func quickGELUDerivExp(x, e float32) float64 {
+	if math.Abs(float64(x)) >= 60 {
 		return step(float64(x))
 	}
-	s := 1 / (1 + float64(sgemm.Exp32(-1.702*x)))
+	s := 1 / (1 + float64(e))
 	return s + 1.702*float64(x)*s*(1-s)
 }
 
@@ -76,12 +82,7 @@ func quickGELUBackward(dx, dOut, x []float32) {
 		}
 		sgemm.ExpSlice(es)
 		for j, v := range xs {
-			der := step(float64(v))
-			if math.Abs(float64(v)) < 60 {
-				s := 1 / (1 + float64(es[j]))
-				der = s + 1.702*float64(v)*s*(1-s)
-			}
-			dx[lo+j] = float32(float64(dOut[lo+j]) * der)
+			dx[lo+j] = float32(float64(dOut[lo+j]) * quickGELUDerivExp(v, es[j]))
 		}
 	}
 }
