@@ -6,13 +6,16 @@ LDFLAGS     := -s -w -X main.version=$(VERSION)
 STATICCHECK ?= $(shell $(GO) env GOPATH)/bin/staticcheck
 GOLDEN      ?= ../shared/golden
 
-.PHONY: help build demo test vet lint fmt-check staticcheck bench-tokenizer bench-cpu clean
+.PHONY: help build quickstart demo test vet lint fmt-check staticcheck bench-tokenizer bench-cpu clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 build: ## build the pure-Go clip binary into bin/clip
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/clip
+
+quickstart: ## build, export MNIST, train a small CLIP on it from scratch and report its zero-shot accuracy (~4 min on 2 cores)
+	BIN=$(BIN) ./scripts/quickstart.sh
 
 demo: build ## build, then classify the golden photos with the tiny reference model
 	./scripts/demo.sh $(BIN) $(GOLDEN)
@@ -38,5 +41,5 @@ bench-tokenizer: ## tokenizer throughput benchmark
 bench-cpu: ## clip vs PyTorch and OpenBLAS on the CPU, side by side (ARGS=--quick: the short run)
 	./scripts/bench-cpu.sh $(ARGS)
 
-clean: ## remove build outputs
+clean: ## remove build outputs (data/ and runs/ are kept)
 	rm -rf bin

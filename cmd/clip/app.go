@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/clip-go/clip/internal/pipeline"
+	"github.com/clip-go/clip/internal/trainer"
 )
 
 // Exit statuses (DESIGN.md section 8).
@@ -37,6 +38,9 @@ type app struct {
 	isTerminal func(w io.Writer) bool
 	// open loads a model; pipeline.Open, replaced in tests.
 	open func(path string, opts pipeline.Options) (*pipeline.Model, error)
+	// afterStep, when set, is called after every training step (tests
+	// slow a run down or interrupt it at a chosen step).
+	afterStep func(trainer.StepRecord)
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
@@ -137,7 +141,7 @@ configuration error, 130 interrupted.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SuggestionsMinimumDistance = 2
-	root.AddCommand(newTokenizeCmd(a), newEmbedCmd(a), newClassifyCmd(a), newBenchCmd(a), newVersionCmd(a))
+	root.AddCommand(newTokenizeCmd(a), newEmbedCmd(a), newClassifyCmd(a), newTrainCmd(a), newEvalCmd(a), newPlotCmd(a), newBenchCmd(a), newVersionCmd(a))
 	return root
 }
 

@@ -247,17 +247,29 @@ func TestBenchErrors(t *testing.T) {
 	}
 }
 
-// TestBenchConfigs checks that every shipped configs/*.yaml names an
-// architecture that exists and builds, relative to the config's folder.
-func TestBenchConfigs(t *testing.T) {
+// TestShippedConfigs checks that every shipped configs/*.yaml holds only
+// known keys and names an architecture that exists and builds: a path
+// relative to the config's folder, or an inline model section.
+func TestShippedConfigs(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join("..", "..", "configs", "*.yaml"))
-	if len(files) < 4 {
-		t.Fatalf("configs/*.yaml: found %v, want vit-b32, vit-b16, vit-l14 and rn50", files)
+	if len(files) < 6 {
+		t.Fatalf("configs/*.yaml: found %v, want vit-b32, vit-b16, vit-l14, rn50, small and mnist", files)
 	}
 	for _, f := range files {
-		r := runCLI(t, "bench", "--config", f, "--print-config")
+		r := runCLI(t, "train", "--config", f, "--print-config")
 		r.expect(t, exitOK)
-		path := strings.Trim(strings.Fields(configLine(t, r.out, "model"))[1], `"`)
+		line := configLine(t, r.out, "model")
+		if val := strings.TrimSpace(strings.TrimPrefix(line, "model:")); strings.HasPrefix(val, "{") {
+			var inline map[string]any
+			if err := json.Unmarshal([]byte(val[:strings.LastIndex(val, "}")+1]), &inline); err != nil {
+				t.Fatalf("%s: model: %v", f, err)
+			}
+			if _, err := parseInlineModel(inline); err != nil {
+				t.Errorf("%s: inline model: %v", f, err)
+			}
+			continue
+		}
+		path := strings.Trim(strings.Fields(line)[1], `"`)
 		if _, err := checkpoint.LoadConfigFile(path); err != nil {
 			t.Errorf("%s: model %s: %v", f, path, err)
 		}

@@ -21,6 +21,9 @@ import (
 // would otherwise leak into the precedence tests (CLIP_GOLDEN stays: it
 // only locates the reference data).
 func TestMain(m *testing.M) {
+	if args := os.Getenv(trainChildEnv); args != "" {
+		runTrainChild(args)
+	}
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		if strings.HasPrefix(k, "CLIP_") && k != "CLIP_GOLDEN" {
@@ -46,6 +49,12 @@ type invocation struct {
 
 func (inv invocation) run(t *testing.T, args ...string) result {
 	t.Helper()
+	return inv.runWith(t, nil, args...)
+}
+
+// runWith is run with setup applied to the app first (test hooks).
+func (inv invocation) runWith(t *testing.T, setup func(*app), args ...string) result {
+	t.Helper()
 	var out, errOut bytes.Buffer
 	a := newApp(strings.NewReader(inv.stdin), &out, &errOut)
 	if inv.term {
@@ -53,6 +62,9 @@ func (inv invocation) run(t *testing.T, args ...string) result {
 	}
 	if inv.fake != nil {
 		a.open = inv.fake.open
+	}
+	if setup != nil {
+		setup(a)
 	}
 	ctx := inv.ctx
 	if ctx == nil {

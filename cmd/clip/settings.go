@@ -23,6 +23,7 @@ type kind int
 const (
 	kindString kind = iota
 	kindInt
+	kindFloat
 	kindBool
 	kindList  // comma-separated list: --labels a,b (flag may repeat)
 	kindArray // repeatable flag, no comma splitting: --template "a, b {}"
@@ -68,6 +69,10 @@ var (
 var settings = []setting{
 	setModel, setTokenizer, setThreads, setMaxPixels, setBatchSize, setNoNormalize, setContextLength,
 	setLabels, setLabelsFile, setTemplate, setTemplates, setTop, setFormat,
+	setTrainData, setPretrained, setSteps, setEpochs, setLR, setWarmup, setWeightDecay, setBeta1, setBeta2, setEps,
+	setGradClip, setSeed, setDevices, setRunDir, setSaveEvery, setKeep, setLogEvery, setEvalEvery, setEvalData,
+	setShuffle, setAugment, setWorkers, setStrictData, setCSVSeparator, setCSVImgKey, setCSVCaptionKey,
+	setData, setClasses,
 }
 
 func lookupSetting(key string) (setting, bool) {
@@ -96,6 +101,9 @@ func addSettings(fs *pflag.FlagSet, ss ...setting) {
 		case kindInt:
 			def, _ := s.def.(int)
 			fs.Int(s.key, def, usage)
+		case kindFloat:
+			def, _ := s.def.(float64)
+			fs.Float64(s.key, def, usage)
 		case kindBool:
 			def, _ := s.def.(bool)
 			fs.Bool(s.key, def, usage)
@@ -152,6 +160,12 @@ func (a *app) readConfig(path string) error {
 	a.configUsed = path
 	var unknown []string
 	for _, k := range a.v.AllKeys() {
+		// The model may be given inline as an OpenCLIP model config
+		// (model: {embed_dim: ..., vision_cfg: ...}); its fields are
+		// checked when the config is parsed.
+		if strings.HasPrefix(k, "model.") {
+			continue
+		}
 		if _, ok := lookupSetting(k); !ok && a.v.InConfig(k) {
 			unknown = append(unknown, k)
 		}
@@ -281,6 +295,27 @@ func (c *conf) Int(key string) int {
 	return 0
 }
 
+// Float reads a number.
+func (c *conf) Float(key string) float64 {
+	switch v := c.a.v.Get(key).(type) {
+	case float64:
+		return v
+	case int:
+		return float64(v)
+	case int64:
+		return float64(v)
+	case string:
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil {
+			c.fail(key, v, "want a number")
+		}
+		return f
+	default:
+		c.fail(key, v, "want a number")
+	}
+	return 0
+}
+
 func (c *conf) Bool(key string) bool {
 	switch v := c.a.v.Get(key).(type) {
 	case bool:
@@ -339,6 +374,30 @@ func (c *conf) Strings(key string) []string {
 	}
 }
 
+// value reads setting s with the getter of its kind; an inline model
+// config (a map under "model") is returned as it is.
+func (c *conf) value(s setting) any {
+	if m, ok := c.a.v.Get(s.key).(map[string]any); ok && s.key == "model" {
+		return m
+	}
+	switch s.kind {
+	case kindString, kindPath:
+		return c.String(s.key)
+	case kindInt:
+		return c.Int(s.key)
+	case kindFloat:
+		return c.Float(s.key)
+	case kindBool:
+		return c.Bool(s.key)
+	default:
+		l := c.Strings(s.key)
+		if l == nil {
+			l = []string{}
+		}
+		return l
+	}
+}
+
 // printConfig writes the resolved value and source of every setting cmd
 // has, as YAML that --config accepts (JSON scalars are valid YAML).
 func (a *app) printConfigTo(w io.Writer, cmd *cobra.Command) error {
@@ -350,21 +409,7 @@ func (a *app) printConfigTo(w io.Writer, cmd *cobra.Command) error {
 		if cmd.Flags().Lookup(s.key) == nil {
 			continue
 		}
-		var val any
-		switch s.kind {
-		case kindString, kindPath:
-			val = c.String(s.key)
-		case kindInt:
-			val = c.Int(s.key)
-		case kindBool:
-			val = c.Bool(s.key)
-		default:
-			l := c.Strings(s.key)
-			if l == nil {
-				l = []string{}
-			}
-			val = l
-		}
+		val := c.value(s)
 		if c.err != nil {
 			return c.err
 		}

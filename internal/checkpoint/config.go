@@ -67,10 +67,7 @@ func LoadConfigFile(path string) (model.Config, error) {
 	var c model.Config
 	switch {
 	case has("model_cfg", "embed_dim", "vision_cfg", "text_cfg"):
-		if err := checkOpenCLIPOptions(b); err != nil {
-			return model.Config{}, fmt.Errorf("config %s: %w", path, err)
-		}
-		c, err = model.ParseOpenCLIPConfig(b)
+		c, err = ParseOpenCLIPConfig(b)
 	case has("model_type", "text_config", "vision_config", "text_config_dict", "vision_config_dict"):
 		var pre []byte
 		pre, err = os.ReadFile(filepath.Join(filepath.Dir(path), hfPreprocessorFile))
@@ -87,4 +84,13 @@ func LoadConfigFile(path string) (model.Config, error) {
 		return model.Config{}, fmt.Errorf("config %s: %w", path, err)
 	}
 	return c, nil
+}
+
+// ParseOpenCLIPConfig reads an OpenCLIP model config (bare or wrapped in
+// model_cfg) strictly: an option the model cannot honour is an error.
+func ParseOpenCLIPConfig(b []byte) (model.Config, error) {
+	if err := checkOpenCLIPOptions(b); err != nil {
+		return model.Config{}, err
+	}
+	return model.ParseOpenCLIPConfig(b)
 }

@@ -32,6 +32,28 @@ func WriteOpenCLIP(dir string, cfg model.Config, tensors map[string]model.HostTe
 		}
 		out = append(out, safetensors.Tensor{Name: p.Name, DType: safetensors.F32, Shape: shapeOf(p.Shape), Data: t.Data})
 	}
+	js, err := MarshalOpenCLIPConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("checkpoint: write %s: %w", dir, err)
+	}
+	err = safetensors.Write(filepath.Join(dir, "open_clip_model.safetensors"), out, map[string]string{"format": "pt"})
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if err := atomicfile.WriteFile(filepath.Join(dir, openCLIPConfigFile), 0o644, func(w io.Writer) error {
+		_, err := w.Write(js)
+		return err
+	}); err != nil {
+		return fmt.Errorf("checkpoint: write %s: %w", dir, err)
+	}
+	return nil
+}
+
+// MarshalOpenCLIPConfig renders cfg as an open_clip_config.json file
+// ({"model_cfg": ..., "preprocess_cfg": {"mean": ..., "std": ...}}, newline
+// terminated), which LoadConfigFile and OpenCLIP read back.
+func MarshalOpenCLIPConfig(cfg model.Config) ([]byte, error) {
+	cfg = cfg.WithDefaults()
 	hub := struct {
 		ModelCfg      model.Config `json:"model_cfg"`
 		PreprocessCfg struct {
@@ -42,17 +64,7 @@ func WriteOpenCLIP(dir string, cfg model.Config, tensors map[string]model.HostTe
 	hub.PreprocessCfg.Mean, hub.PreprocessCfg.Std = cfg.Vision.Mean, cfg.Vision.Std
 	js, err := json.MarshalIndent(hub, "", "  ")
 	if err != nil {
-		return fmt.Errorf("checkpoint: write %s: %w", dir, err)
+		return nil, err
 	}
-	err = safetensors.Write(filepath.Join(dir, "open_clip_model.safetensors"), out, map[string]string{"format": "pt"})
-	if err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	if err := atomicfile.WriteFile(filepath.Join(dir, openCLIPConfigFile), 0o644, func(w io.Writer) error {
-		_, err := w.Write(append(js, '\n'))
-		return err
-	}); err != nil {
-		return fmt.Errorf("checkpoint: write %s: %w", dir, err)
-	}
-	return nil
+	return append(js, '\n'), nil
 }

@@ -65,7 +65,8 @@ type StepResult struct {
 //     MaxGradNorm > 0 clip_grad_norm_: all gradients scaled by MaxGradNorm/(norm+1e-6) when
 //     that factor is below 1;
 //  6. with Opt, the AdamW step at learning rate lr and the logit_scale
-//     clamp.
+//     clamp; a NaN or infinite loss or gradient norm is an error wrapping
+//     ErrNonFinite instead, and the parameters stay as they were.
 //
 // The arena holds the step's activations and temporaries until the next
 // reset.
@@ -156,6 +157,10 @@ func (d *Device) Step(a compute.Arena, pixels []float32, n int, tokens [][]int32
 	be.Download(host[:1], sq)
 	norm := math.Sqrt(float64(host[0]))
 	r.GradNorm = float32(norm)
+	if !finite(r.Loss) || !finite(r.GradNorm) {
+		// Stop before the optimiser spoils the weights.
+		return r, fmt.Errorf("%w: loss %v, gradient norm %v", ErrNonFinite, r.Loss, r.GradNorm)
+	}
 	if d.MaxGradNorm > 0 {
 		if c := float64(d.MaxGradNorm) / (norm + ClipEps); c < 1 {
 			be.ScaleForward(m.Grads.All, m.Grads.All, float32(c))
