@@ -58,7 +58,7 @@ reported on standard error, the others are classified, and clip exits 1.`,
 			o.labels = c.Strings("labels")
 			o.labelsFile = c.String("labels-file")
 			o.templates = c.Strings("template")
-			o.templateSet = c.String("templates")
+			o.templateSet = c.TemplateSpec()
 			o.top = c.Int("top")
 			o.format = c.String("format")
 			o.batchSize = c.Int("batch-size")
@@ -114,12 +114,12 @@ func (a *app) classifyLabels(o *classifyOptions) ([]string, error) {
 }
 
 // classifyTemplates gathers and checks the templates.
-func classifyTemplates(o *classifyOptions) ([]string, error) {
+func (a *app) classifyTemplates(o *classifyOptions) ([]string, error) {
 	var templates []string
 	if o.templateSet != "" {
-		set, err := pipeline.TemplateSet(o.templateSet)
+		set, err := a.resolveTemplates(o.templateSet)
 		if err != nil {
-			return nil, usagef("--templates: %v", err)
+			return nil, err
 		}
 		templates = set
 	}
@@ -138,7 +138,7 @@ func (a *app) runClassify(cmd *cobra.Command, o *classifyOptions) error {
 	if err != nil {
 		return err
 	}
-	templates, err := classifyTemplates(o)
+	templates, err := a.classifyTemplates(o)
 	if err != nil {
 		return err
 	}

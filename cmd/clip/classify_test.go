@@ -167,7 +167,7 @@ func TestClassifyUsageErrors(t *testing.T) {
 		{"empty label", []string{"--labels", "dog,,cat", img}, "label 2 is empty"},
 		{"duplicate label", []string{"--labels", "cat", "--labels-file", filepath.Join(dir, "dup.txt"), img}, `duplicate label "cat" (positions 1 and 2)`},
 		{"template without braces", []string{"--labels", "a", "--template", "a photo", img}, `template "a photo" has no {}`},
-		{"unknown template set", []string{"--labels", "a", "--templates", "fancy", img}, `unknown template set "fancy" (known: openai, simple)`},
+		{"unknown template set", []string{"--labels", "a", "--templates", "fancy", img}, `--templates "fancy": not a template set (openai, simple) and not a readable file`},
 		{"no images", []string{"--labels", "a"}, "no images to classify"},
 		{"missing labels file", []string{"--labels-file", filepath.Join(dir, "nope.txt"), img}, "nope.txt"},
 	}

@@ -135,6 +135,17 @@ func (a *app) resolveTemplates(spec string) ([]string, error) {
 	return t, nil
 }
 
+// TemplateSpec reads the templates setting: a set name as it is, a
+// template file named in the config file relative to that file (as path
+// settings are).
+func (c *conf) TemplateSpec() string {
+	spec := c.String("templates")
+	if _, err := pipeline.TemplateSet(spec); spec != "" && err != nil {
+		spec = c.a.resolvePath(c.cmd, "templates", spec)
+	}
+	return spec
+}
+
 // printJSON writes v as one line of JSON.
 func (a *app) printJSON(v any) error {
 	b, err := marshalJSON(v)

@@ -55,15 +55,10 @@ accuracy; clip then exits 1 after printing the results.`,
 			c := &conf{a: a, cmd: cmd}
 			o.load(c)
 			o.classes = c.String("classes")
-			o.templateSet = c.String("templates")
+			o.templateSet = c.TemplateSpec()
 			o.templates = c.Strings("template")
 			if c.err != nil {
 				return c.err
-			}
-			// A template file named in the config file is relative to it,
-			// as path settings are; set names are kept.
-			if _, err := pipeline.TemplateSet(o.templateSet); o.templateSet != "" && err != nil {
-				o.templateSet = a.resolvePath(cmd, "templates", o.templateSet)
 			}
 			return a.runEvalZeroShot(cmd, o)
 		}),

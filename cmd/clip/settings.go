@@ -58,7 +58,7 @@ var (
 	setLabels        = setting{"labels", kindList, []string{}, "comma-separated class labels (repeatable)"}
 	setLabelsFile    = setting{"labels-file", kindPath, "", "file with one label per line (blank lines ignored)"}
 	setTemplate      = setting{"template", kindArray, []string{}, `prompt template with {} for the label (repeatable; default "` + pipeline.DefaultTemplate + `")`}
-	setTemplates     = setting{"templates", kindString, "", "named template set: " + strings.Join(pipeline.TemplateSetNames(), " or ") + " (added before any --template)"}
+	setTemplates     = setting{"templates", kindString, "", "prompt templates: a named set (" + strings.Join(pipeline.TemplateSetNames(), " or ") + ") or a file of one template per line with {} (added before any --template)"}
 	setTop           = setting{"top", kindInt, 5, "labels shown per image (0: all)"}
 	setFormat        = setting{"format", kindString, "auto", "output format: table, tsv, json or jsonl (auto: table on a terminal, tsv otherwise)"}
 )

@@ -169,7 +169,7 @@ func (o *trainOptions) load(c *conf) error {
 	o.maxPixels = c.Int("max-pixels")
 	o.runDir = c.String("run-dir")
 	o.saveEvery, o.keep, o.logEvery, o.evalEvery = c.Int("save-every"), c.Int("keep-checkpoints"), c.Int("log-every"), c.Int("eval-every")
-	o.evalData, o.templates = c.String("eval-data"), c.String("templates")
+	o.evalData, o.templates = c.String("eval-data"), c.TemplateSpec()
 	if o.resume != "" {
 		o.runDir = o.resume
 	}

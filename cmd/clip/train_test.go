@@ -273,3 +273,11 @@ func TestTrainInlineModelAndPrintConfig(t *testing.T) {
 		t.Errorf("embedding from the trained checkpoint has shape %v", a.Shape)
 	}
 }
+
+// TestTrainSettingsPrecedence: a flag beats CLIP_* which beats the file.
+func TestTrainSettingsPrecedence(t *testing.T) {
+	conf := smallTrainConfig(t, filepath.Join(t.TempDir(), "a"), map[string]any{"steps": 3, "shuffle": false, "augment": false})
+	t.Setenv("CLIP_STEPS", "2")
+	invocation{}.run(t, "train", "--config", conf).expect(t, 0, "done after 2 steps")
+	invocation{}.run(t, "train", "--config", conf, "--steps", "1", "--run-dir", filepath.Join(t.TempDir(), "b")).expect(t, 0, "done after 1 steps")
+}
