@@ -1,7 +1,9 @@
 package main
 
 import (
+	"archive/tar"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -280,4 +282,108 @@ func TestTrainSettingsPrecedence(t *testing.T) {
 	t.Setenv("CLIP_STEPS", "2")
 	invocation{}.run(t, "train", "--config", conf).expect(t, 0, "done after 2 steps")
 	invocation{}.run(t, "train", "--config", conf, "--steps", "1", "--run-dir", filepath.Join(t.TempDir(), "b")).expect(t, 0, "done after 1 steps")
+}
+
+// TestTrainFromShards: the same rows as WebDataset tar shards (brace
+// pattern) and as a CSV table train to the same bits; a corrupt image in a
+// shard is skipped, reported and counted, not fatal.
+func TestTrainFromShards(t *testing.T) {
+	dir := golden.Path(t, "train_e2e")
+	rows := readCSVRows(t, filepath.Join(dir, "data.csv"))[:24]
+	work := t.TempDir()
+	// Rows 0..15 in two shards; the table lists the same 16 rows.
+	var table strings.Builder
+	table.WriteString("filepath\ttitle\n")
+	for s := 0; s < 2; s++ {
+		var members []tarMember
+		for i := s * 8; i < s*8+8; i++ {
+			img, err := os.ReadFile(filepath.Join(dir, rows[i][0]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			key := fmt.Sprintf("%06d", i)
+			members = append(members, tarMember{key + ".png", img}, tarMember{key + ".txt", []byte(rows[i][1])})
+			caption := rows[i][1]
+			if strings.Contains(caption, `"`) {
+				caption = `"` + strings.ReplaceAll(caption, `"`, `""`) + `"`
+			}
+			fmt.Fprintf(&table, "%s\t%s\n", filepath.Join(dir, rows[i][0]), caption)
+		}
+		writeTar(t, filepath.Join(work, fmt.Sprintf("shard-%d.tar", s)), members)
+	}
+	// A third shard: one corrupt image, then eight good rows.
+	bad := []tarMember{{"bad.png", []byte("not a png")}, {"bad.txt", []byte("broken")}}
+	for i := 16; i < 24; i++ {
+		img, _ := os.ReadFile(filepath.Join(dir, rows[i][0]))
+		key := fmt.Sprintf("%06d", i)
+		bad = append(bad, tarMember{key + ".png", img}, tarMember{key + ".txt", []byte(rows[i][1])})
+	}
+	writeTar(t, filepath.Join(work, "shard-2.tar"), bad)
+	tsv := filepath.Join(work, "rows.tsv")
+	if err := os.WriteFile(tsv, []byte(table.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	common := map[string]any{"shuffle": false, "augment": false, "steps": 2, "csv-caption-key": "title"}
+	fromTable := filepath.Join(work, "table-run")
+	invocation{}.run(t, "train", "--config", smallTrainConfig(t, fromTable, common), "--train-data", tsv).expect(t, 0)
+	fromShards := filepath.Join(work, "shard-run")
+	invocation{}.run(t, "train", "--config", smallTrainConfig(t, fromShards, common), "--train-data", filepath.Join(work, "shard-{0..1}.tar")).expect(t, 0)
+	sameLosses(t, "shards vs table", lossBits(t, fromShards), lossBits(t, fromTable))
+
+	withBad := filepath.Join(work, "bad-run")
+	common["steps"] = 3
+	r := invocation{}.run(t, "train", "--config", smallTrainConfig(t, withBad, common), "--train-data", filepath.Join(work, "shard-{0..2}.tar"))
+	r.expect(t, 0, "skipped", "bad", "1 unreadable samples skipped")
+	if recs := readStepRecords(t, filepath.Join(withBad, trainer.MetricsFile)); len(recs) != 3 || recs[2].Skipped != 1 {
+		t.Errorf("metrics of the run with a corrupt sample: %+v", recs)
+	}
+	invocation{}.run(t, "train", "--config", smallTrainConfig(t, filepath.Join(work, "strict"), common),
+		"--train-data", filepath.Join(work, "shard-{0..2}.tar"), "--strict-data").expect(t, exitFailure, "bad")
+}
+
+type tarMember struct {
+	name string
+	data []byte
+}
+
+func writeTar(t *testing.T, path string, members []tarMember) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw := tar.NewWriter(f)
+	for _, m := range members {
+		if err := tw.WriteHeader(&tar.Header{Name: m.name, Mode: 0o644, Size: int64(len(m.data)), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write(m.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readCSVRows reads a golden table's (filepath, caption) rows.
+func readCSVRows(t *testing.T, path string) [][2]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([][2]string, 0, len(recs)-1)
+	for _, r := range recs[1:] {
+		out = append(out, [2]string{r[0], r[1]})
+	}
+	return out
 }
