@@ -276,12 +276,19 @@ func (a *app) runTrain(ctx context.Context, o *trainOptions) error {
 	closeWeights()
 
 	ctxLen := cfg.Text.ContextLength
+	var report *trainReport // set once the step count is known
 	loader, err := data.NewLoader(ctx, ds, data.LoaderOptions{
 		BatchSize: o.batch, ImageSize: cfg.Vision.ImageSize, Mean: cfg.Vision.Mean, Std: cfg.Vision.Std,
 		Shuffle: o.shuffle, Augment: o.augment, Seed: o.seed, Workers: o.workers, MaxPixels: o.maxPixels,
 		Tokenize: func(caption string) ([]int32, error) { return tok.Tokenize(caption, ctxLen), nil },
 		Strict:   o.strict,
-		OnSkip:   func(s data.SkippedSample) { a.logf("train: skipped %s: %v", s.Key, s.Err) },
+		OnSkip: func(s data.SkippedSample) {
+			if report != nil {
+				report.note("skipped %s: %v", s.Key, s.Err)
+			} else {
+				a.logf("train: skipped %s: %v", s.Key, s.Err)
+			}
+		},
 	}, st.Data)
 	if err != nil {
 		return err
@@ -306,7 +313,7 @@ func (a *app) runTrain(ctx context.Context, o *trainOptions) error {
 
 	a.logf("train: %s, %d samples from %s, tokenizer %s; weights %s", describeArch(cfg), ds.Len(), o.data, tokFrom, from)
 	a.logf("train: %d steps of global batch %d on %d device(s), %d threads; run folder %s", steps, o.batch, o.devices, threadCount(o.threads), o.runDir)
-	report := a.newTrainReport(steps, st.Step, o.logEvery)
+	report = a.newTrainReport(steps, st.Step, o.logEvery)
 	defer report.finish()
 	var metricsErr error
 	rc := trainer.RunConfig{

@@ -387,3 +387,14 @@ func readCSVRows(t *testing.T, path string) [][2]string {
 	}
 	return out
 }
+
+// TestTrainProgressBar: on a terminal the run shows a bar with the loss and
+// samples/s instead of log lines.
+func TestTrainProgressBar(t *testing.T) {
+	conf := smallTrainConfig(t, filepath.Join(t.TempDir(), "run"), map[string]any{"steps": 3, "shuffle": false, "augment": false})
+	r := invocation{term: true}.run(t, "train", "--config", conf)
+	r.expect(t, 0, "loss ", "samples/s", "done after 3 steps")
+	if strings.Contains(r.errOut, "step 1/3") {
+		t.Errorf("log lines printed on a terminal:\n%s", r.errOut)
+	}
+}
