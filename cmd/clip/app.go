@@ -120,21 +120,8 @@ Exit status: 0 success, 1 failure (including unreadable images), 2 usage or
 configuration error, 130 interrupted.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return nil
-			}
-			msg := fmt.Sprintf("unknown command %q", args[0])
-			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
-				msg += "; did you mean " + strings.Join(s, " or ") + "?"
-			}
-			return usageError{errors.New(msg)}
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cmd.SetOut(a.stderr)
-			_ = cmd.Help()
-			return usagef("no command given")
-		},
+		Args:          unknownCommand("command", ""),
+		RunE:          a.helpAndFail("no command given"),
 	}
 	root.PersistentFlags().StringVar(&a.configFile, "config", "", "YAML or JSON file of settings; keys are flag names (env CLIP_CONFIG)")
 	root.PersistentFlags().BoolVar(&a.printConfig, "print-config", false, "print the resolved settings and their sources, and exit")
@@ -143,6 +130,32 @@ configuration error, 130 interrupted.`,
 	root.SuggestionsMinimumDistance = 2
 	root.AddCommand(newTokenizeCmd(a), newEmbedCmd(a), newClassifyCmd(a), newTrainCmd(a), newEvalCmd(a), newPlotCmd(a), newBenchCmd(a), newVersionCmd(a))
 	return root
+}
+
+// unknownCommand is the Args check of a command that only groups
+// subcommands: an argument is an unknown subcommand (a usage error with
+// cobra's suggestions).
+func unknownCommand(what, hint string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		msg := fmt.Sprintf("unknown %s %q%s", what, args[0], hint)
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += "; did you mean " + strings.Join(s, " or ") + "?"
+		}
+		return usageError{errors.New(msg)}
+	}
+}
+
+// helpAndFail is the run function of a command that only groups
+// subcommands: its help on stderr, then a usage error.
+func (a *app) helpAndFail(msg string) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		cmd.SetOut(a.stderr)
+		_ = cmd.Help()
+		return usageError{errors.New(msg)}
+	}
 }
 
 // command wraps a command's run function: settings are resolved first, and

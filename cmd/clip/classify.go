@@ -60,19 +60,9 @@ reported on standard error, the others are classified, and clip exits 1.`,
 			o.templates = c.Strings("template")
 			o.templateSet = c.TemplateSpec()
 			o.top = c.Int("top")
-			o.format = c.String("format")
-			o.batchSize = c.Int("batch-size")
-			switch {
-			case c.err != nil:
-			case o.top < 0:
+			o.format, o.batchSize = c.outputOptions()
+			if c.err == nil && o.top < 0 {
 				c.fail("top", o.top, "want 0 (all labels) or more")
-			case o.batchSize < 1:
-				c.fail("batch-size", o.batchSize, "want 1 or more")
-			}
-			switch o.format {
-			case "auto", "table", "tsv", "json", "jsonl":
-			default:
-				c.fail("format", o.format, "want table, tsv, json, jsonl or auto")
 			}
 			if c.err != nil {
 				return c.err

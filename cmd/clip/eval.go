@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -40,21 +39,8 @@ func newEvalCmd(a *app) *cobra.Command {
              folder (one sub-folder of images per class)
   retrieval  image-to-text and text-to-image recall@1/5/10 on a CSV/TSV
              table of image-caption pairs`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return nil
-			}
-			msg := fmt.Sprintf("unknown eval command %q (want zeroshot or retrieval)", args[0])
-			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
-				msg += "; did you mean " + strings.Join(s, " or ") + "?"
-			}
-			return usageError{errors.New(msg)}
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cmd.SetOut(a.stderr)
-			_ = cmd.Help()
-			return usagef("no eval command given: zeroshot or retrieval")
-		},
+		Args: unknownCommand("eval command", " (want zeroshot or retrieval)"),
+		RunE: a.helpAndFail("no eval command given: zeroshot or retrieval"),
 	}
 	cmd.SuggestionsMinimumDistance = 2
 	cmd.AddCommand(newEvalZeroShotCmd(a), newEvalRetrievalCmd(a))
@@ -77,18 +63,7 @@ type evalOptions struct {
 func (o *evalOptions) load(c *conf) {
 	o.modelOptions.load(c)
 	o.data = c.String("data")
-	o.format = c.String("format")
-	o.batchSize = c.Int("batch-size")
-	switch {
-	case c.err != nil:
-	case o.batchSize < 1:
-		c.fail("batch-size", o.batchSize, "want 1 or more")
-	}
-	switch o.format {
-	case "auto", "table", "tsv", "json", "jsonl":
-	default:
-		c.fail("format", o.format, "want table, tsv, json, jsonl or auto")
-	}
+	o.format, o.batchSize = c.outputOptions()
 }
 
 // outputFormat resolves "auto": a table on a terminal, TSV otherwise.

@@ -421,3 +421,20 @@ func (a *app) printConfigTo(w io.Writer, cmd *cobra.Command) error {
 	}
 	return nil
 }
+
+// outputOptions reads --format and --batch-size, shared by the commands
+// that print results and embed in batches.
+func (c *conf) outputOptions() (format string, batchSize int) {
+	format, batchSize = c.String("format"), c.Int("batch-size")
+	switch {
+	case c.err != nil:
+	case batchSize < 1:
+		c.fail("batch-size", batchSize, "want 1 or more")
+	}
+	switch format {
+	case "auto", "table", "tsv", "json", "jsonl":
+	default:
+		c.fail("format", format, "want table, tsv, json, jsonl or auto")
+	}
+	return format, batchSize
+}
