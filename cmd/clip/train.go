@@ -239,6 +239,9 @@ func (a *app) runTrain(ctx context.Context, o *trainOptions) error {
 	if err := os.MkdirAll(o.runDir, 0o755); err != nil {
 		return fmt.Errorf("run folder: %w", err)
 	}
+	if err := trainer.RemoveStaleTemps(o.runDir); err != nil {
+		return err
+	}
 	if err := writeRunConfig(filepath.Join(o.runDir, runConfigFile), o, cfg); err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/clip-go/clip/internal/atomicfile"
 	"github.com/clip-go/clip/internal/checkpoint"
@@ -87,6 +88,28 @@ func ListCheckpoints(runDir string) ([]int, error) {
 	}
 	sort.Ints(steps)
 	return steps, nil
+}
+
+// RemoveStaleTemps deletes the temporary folders a killed run left behind
+// while writing a checkpoint (never complete: the rename did not happen).
+// Only the process that owns runDir may call it.
+func RemoveStaleTemps(runDir string) error {
+	dir := filepath.Join(runDir, checkpointsDir)
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("checkpoints: %w", err)
+	}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".tmp-") {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return fmt.Errorf("checkpoints: %w", err)
+			}
+		}
+	}
+	return nil
 }
 
 // SaveCheckpoint writes the checkpoint of dev's model and optimiser (one

@@ -64,6 +64,12 @@ func TestPruneCheckpoints(t *testing.T) {
 	if err := pruneCheckpoints(run, 2); err != nil {
 		t.Fatal(err)
 	}
+	if err := RemoveStaleTemps(run); err != nil {
+		t.Fatal(err)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(run, checkpointsDir)); len(ents) != 3 {
+		t.Errorf("after removing temporaries: %d entries, want steps 10, 15 and the incomplete 20", len(ents))
+	}
 	got, err := ListCheckpoints(run)
 	if err != nil {
 		t.Fatal(err)
