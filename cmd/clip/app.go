@@ -129,8 +129,15 @@ configuration error, 130 interrupted.`,
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SuggestionsMinimumDistance = 2
 	root.AddCommand(newTokenizeCmd(a), newEmbedCmd(a), newClassifyCmd(a), newTrainCmd(a), newEvalCmd(a), newPlotCmd(a), newBenchCmd(a), newVersionCmd(a))
+	for _, newCmd := range taggedCommands {
+		root.AddCommand(newCmd(a))
+	}
 	return root
 }
+
+// taggedCommands are the commands of optional builds (build tag cuda adds
+// clip gpu); their files append to it from init.
+var taggedCommands []func(*app) *cobra.Command
 
 // unknownCommand is the Args check of a command that only groups
 // subcommands: an argument is an unknown subcommand (a usage error with

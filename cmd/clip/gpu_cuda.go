@@ -4,20 +4,21 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/clip-go/clip/internal/cuda"
 	"github.com/clip-go/clip/internal/cuda/cublaslt"
 	"github.com/clip-go/clip/internal/cuda/nccl"
-	"github.com/clip-go/clip/internal/kernels"
 )
 
 // newGPUCmd is `clip gpu` (CUDA builds only): it opens a GPU the way
 // training will (primary context, stream, every embedded kernel JIT-loaded
 // and resolved) and reports the device, the kernels and the dlopen'ed
 // libraries, so a GPU machine's setup can be checked in one command.
-// It is registered by newRootCmd in CUDA builds.
+func init() { taggedCommands = append(taggedCommands, newGPUCmd) }
+
 func newGPUCmd(a *app) *cobra.Command {
 	var ordinal int
 	cmd := &cobra.Command{
@@ -31,11 +32,7 @@ func newGPUCmd(a *app) *cobra.Command {
 			}
 			w := a.stdout
 			fmt.Fprintln(w, d.Info())
-			n := 0
-			for _, m := range kernels.Modules() {
-				n += len(m.Kernels)
-			}
-			fmt.Fprintf(w, "kernels: %d in %d modules, loaded\n", n, len(kernels.Modules()))
+			fmt.Fprintf(w, "kernels loaded: %s\n", strings.Join(d.Kernels(), " "))
 			if p, err := cublaslt.Load(); err != nil {
 				fmt.Fprintf(w, "cuBLASLt: not found (%v)\n", err)
 			} else {
