@@ -20,3 +20,9 @@ fi
 last=$(ls -d "$RUN"/checkpoints/step-* | sort | tail -n 1)
 echo "== zero-shot accuracy of $last on data/mnist/test"
 "$BIN" eval zeroshot --model "$last" --data data/mnist/test --templates configs/mnist-templates.txt
+# CI sets MIN_TOP1 to check the accuracy the README promises.
+if [ -n "${MIN_TOP1:-}" ]; then
+	top1=$("$BIN" eval zeroshot --model "$last" --data data/mnist/test --templates configs/mnist-templates.txt --format json 2>/dev/null |
+		sed -n 's/^[^[]*"top1":\([0-9.]*\).*/\1/p' | head -n 1)
+	awk -v got="$top1" -v min="$MIN_TOP1" 'BEGIN { if (got == "" || got + 0 < min + 0) { print "zero-shot top-1 " got " is below " min; exit 1 } print "zero-shot top-1 " got " >= " min }'
+fi
