@@ -14,7 +14,13 @@ func (b *Backend) ActivationForward(out, x compute.Tensor, act compute.Activatio
 
 // applyAct writes act(x) into out (same length; may alias) with the
 // functions the GEMM fuses, so a standalone activation gives the same bits.
+// It goes a block at a time, so each block is still in L1 when the
+// activation rewrites it.
 func applyAct(out, x []float32, act compute.Activation) {
-	copy(out, x)
-	sgemm.ApplyAct(sgemm.Activation(act), out)
+	const block = 2048
+	for lo := 0; lo < len(x); lo += block {
+		hi := min(lo+block, len(x))
+		copy(out[lo:hi], x[lo:hi])
+		sgemm.ApplyAct(sgemm.Activation(act), out[lo:hi])
+	}
 }

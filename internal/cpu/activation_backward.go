@@ -59,30 +59,44 @@ func quickGELUDeriv(x float32) float64 {
 
 // quickGELUDerivExp is quickGELUDeriv given e = Exp32(-1.702·x). Far out σ
 // is exactly 0 or 1 and the second term 0 (Exp32 overflows to +Inf,
-// 1/(1+Inf) = 0), but x·σ·(1-σ) would be Inf·0 at ±Inf, hence the cut.
+// 1/(1+Inf) = 0), but x·σ·(1-σ) would be Inf·0 at ±Inf, hence the cut. The
+// conversion keeps the compiler from fusing the last product with the sum
+// (as it may on GOAMD64=v3), so the vector code (vec_amd64.s) does the same
+// operations.
 func quickGELUDerivExp(x, e float32) float64 {
 	if math.Abs(float64(x)) >= 60 {
 		return step(float64(x))
 	}
 	s := 1 / (1 + float64(e))
-	return s + 1.702*float64(x)*s*(1-s)
+	return s + float64(1.702*float64(x)*s*(1-s))
 }
 
-// quickGELUBackward is dx = dOut·quickGELUDeriv(x) over slices, with the
-// exponentials of a block computed together by the vectorised
-// sgemm.ExpSlice (bit-identical to Exp32, so the result equals the scalar
-// form): the scalar exponential was a sixth of a training step.
+// quickGELUBackward is dx = dOut·quickGELUDeriv(x) over slices, a block at
+// a time: the exponentials of a block by the vectorised sgemm.ExpSlice
+// (bit-identical to Exp32), the rest by vector code that does the scalar
+// operations (vec.go), so the result equals the scalar form. The scalar
+// exponential was a sixth of a training step.
 func quickGELUBackward(dx, dOut, x []float32) {
 	var e [256]float32
+	vec := useVec()
 	for lo := 0; lo < len(x); lo += len(e) {
 		xs := x[lo:min(lo+len(e), len(x))]
 		es := e[:len(xs)]
-		for j, v := range xs {
-			es[j] = -1.702 * v
+		gs, ds := dOut[lo:lo+len(xs)], dx[lo:lo+len(xs)]
+		n := 0
+		if vec {
+			n = scaleVec(es, xs, -1.702)
+		}
+		for j := n; j < len(xs); j++ {
+			es[j] = -1.702 * xs[j]
 		}
 		sgemm.ExpSlice(es)
-		for j, v := range xs {
-			dx[lo+j] = float32(float64(dOut[lo+j]) * quickGELUDerivExp(v, es[j]))
+		n = 0
+		if vec {
+			n = quickGELUGradVec(ds, gs, xs, es)
+		}
+		for j := n; j < len(xs); j++ {
+			ds[j] = float32(float64(gs[j]) * quickGELUDerivExp(xs[j], es[j]))
 		}
 	}
 }

@@ -38,16 +38,29 @@ func (b *Backend) AdamW(p, g, m, v compute.Tensor, lr, beta1, beta2, eps, weight
 	doDecay := weightDecay != 0
 
 	fp, fg, fm, fv := data(p), data(g), data(m), data(v)
+	vec := useVec()
+	// The vector code multiplies by decay = 1 without weight decay, which
+	// leaves every value as it is.
+	consts := [8]float32{1, b1f, a1, b2f, a2, bc2Sqrt, epsf, negStep}
+	if doDecay {
+		consts[0] = decay
+	}
 	b.parallel(len(fp), 1<<14, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
+		i := lo
+		if vec {
+			i += adamwVec(fp[lo:hi], fg[lo:hi], fm[lo:hi], fv[lo:hi], &consts)
+		}
+		// The conversions keep the compiler from fusing a product with
+		// the next sum (as it may on GOAMD64=v3): PyTorch rounds each.
+		for ; i < hi; i++ {
 			x := fp[i]
 			if doDecay {
-				x *= decay
+				x = float32(x * decay)
 			}
 			gi := fg[i]
-			mi := fm[i]*b1f + a1*gi
-			vi := fv[i]*b2f + a2*gi*gi
-			denom := float32(math.Sqrt(float64(vi)))/bc2Sqrt + epsf
+			mi := float32(fm[i]*b1f) + float32(a1*gi)
+			vi := float32(fv[i]*b2f) + float32(a2*gi*gi)
+			denom := float32(float32(math.Sqrt(float64(vi)))/bc2Sqrt) + epsf
 			x += negStep * mi / denom
 			fp[i], fm[i], fv[i] = x, mi, vi
 		}

@@ -52,7 +52,7 @@ func TestAdamWFirstStepExact(t *testing.T) {
 	bc2 := float32(math.Sqrt(1 - 0.98))
 	step := float32(-(0.0005 / (1 - 0.9)))
 	for i := range p {
-		x := p[i] * decay
+		x := float32(p[i] * decay) // rounded, never fused with the update (GOAMD64=v3)
 		m := a1 * g[i]
 		v := a2 * g[i] * g[i]
 		x += step * m / (float32(math.Sqrt(float64(v)))/bc2 + float32(1e-6))

@@ -28,6 +28,7 @@ func (b *Backend) AttentionForward(out, probs, q, k, v compute.Tensor, heads int
 	d := c / heads
 	scale := float32(1 / math.Sqrt(float64(d)))
 	qd, kd, vd, od, pd := data(q), data(k), data(v), data(out), data(probs)
+	vec := useVec()
 
 	b.parallel(bs*heads, 1, func(lo, hi int) {
 		for bh := lo; bh < hi; bh++ {
@@ -38,14 +39,7 @@ func (b *Backend) AttentionForward(out, probs, q, k, v compute.Tensor, heads int
 				M: tq, N: tk, K: d, TransB: true, Alpha: scale,
 				A: qd[qOff:], LDA: c, B: kd[kOff:], LDB: c, C: p, LDC: tk, Threads: 1,
 			})
-			for i := 0; i < tq; i++ {
-				n := tk
-				if causal {
-					n = i + 1 // query i sees keys 0..i
-				}
-				softmaxRow(p[i*tk : i*tk+n])
-				clear(p[i*tk+n : i*tk+tk])
-			}
+			softmaxRows(p, tq, tk, causal, vec)
 			sgemm.Gemm(sgemm.Params{
 				M: tq, N: d, K: tk, Alpha: 1,
 				A: p, LDA: tk, B: vd[kOff:], LDB: c, C: od[qOff:], LDC: c, Threads: 1,
@@ -54,25 +48,93 @@ func (b *Backend) AttentionForward(out, probs, q, k, v compute.Tensor, heads int
 	})
 }
 
-// softmaxRow replaces x by softmax(x), subtracting the maximum first so the
-// exponentials cannot overflow; the exponentials are sgemm.ExpSlice's
-// (vector Exp32, the same bits as the scalar one) and their sum accumulates
-// in float64.
-func softmaxRow(x []float32) {
+// softmaxRows replaces every row x of p[tq,tk] by softmax(x): all of it, or
+// when causal row i's first i+1 entries (query i sees keys 0..i), clearing
+// the rest. The maximum is subtracted first so the exponentials cannot
+// overflow; the exponentials are sgemm.ExpSlice's (vector Exp32, the same
+// bits as the scalar one) and their sum accumulates in float64, in order.
+// The sums of four rows run side by side (a single running sum waits for
+// every addition), and the other loops are vector code (vec.go) that gives
+// the scalar loops' bits.
+func softmaxRows(p []float32, tq, tk int, causal, vec bool) {
+	rowLen := func(i int) int {
+		if causal {
+			return i + 1
+		}
+		return tk
+	}
+	for i := range tq {
+		x := p[i*tk : i*tk+rowLen(i)]
+		subtractMax(x, vec)
+		if causal {
+			sgemm.ExpSlice(x)
+			clear(p[i*tk+len(x) : i*tk+tk])
+		}
+	}
+	if !causal {
+		sgemm.ExpSlice(p[:tq*tk]) // one call for the whole block
+	}
+	for i0 := 0; i0 < tq; i0 += 4 {
+		r := min(4, tq-i0)
+		var s [4]float64
+		start := 0
+		if r == 4 {
+			start = rowLen(i0) // the shortest of the four
+			a, b := p[i0*tk:][:start], p[(i0+1)*tk:][:start]
+			c, d := p[(i0+2)*tk:][:start], p[(i0+3)*tk:][:start]
+			var s0, s1, s2, s3 float64
+			for j := range a {
+				s0 += float64(a[j])
+				s1 += float64(b[j])
+				s2 += float64(c[j])
+				s3 += float64(d[j])
+			}
+			s = [4]float64{s0, s1, s2, s3}
+		}
+		for k := range r {
+			x := p[(i0+k)*tk:][:rowLen(i0+k)]
+			for _, e := range x[start:] {
+				s[k] += float64(e)
+			}
+			scaleRow(x, float32(1/s[k]), vec)
+		}
+	}
+}
+
+// subtractMax sets x[j] -= max(x). A NaN anywhere makes every value NaN,
+// as Go's max does. Where the maximum is zero the vector code may find -0
+// where Go's max gives +0; that only flips the sign of a zero difference,
+// whose exponential is 1 either way, so the softmax has the same bits.
+func subtractMax(x []float32, vec bool) {
 	mx := float32(math.Inf(-1))
-	for _, v := range x {
+	n := 0
+	if vec {
+		var nan bool
+		if mx, nan, n = maxVec(x); n == 0 {
+			mx = float32(math.Inf(-1))
+		} else if nan {
+			mx = float32(math.NaN())
+		}
+	}
+	for _, v := range x[n:] {
 		mx = max(mx, v)
 	}
-	for j, v := range x {
-		x[j] = v - mx
+	n = 0
+	if vec {
+		n = subVec(x, mx)
 	}
-	sgemm.ExpSlice(x)
-	var sum float64
-	for _, e := range x {
-		sum += float64(e)
+	for j := n; j < len(x); j++ {
+		x[j] -= mx
 	}
-	inv := float32(1 / sum)
-	for j := range x {
-		x[j] *= inv
+}
+
+// scaleRow sets x[j] *= c.
+func scaleRow(x []float32, c float32, vec bool) {
+	n := 0
+	if vec {
+		n = scaleVec(x, x, c)
+	}
+	for j := n; j < len(x); j++ {
+		x[j] *= c
 	}
 }

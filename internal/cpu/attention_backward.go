@@ -36,10 +36,16 @@ func (b *Backend) AttentionBackward(dq, dk, dv, dOut, probs, q, k, v compute.Ten
 	dqd, dkd, dvd := data(dq), data(dk), data(dv)
 	needS := dqd != nil || dkd != nil
 
-	b.parallel(bs*heads, 1, func(lo, hi int) {
+	vec := useVec()
+	// One dS scratch block per goroutine, from a backend slot.
+	var scratch []float32
+	if needS {
+		scratch = b.scratchBuf(scratchAttn, b.threads*tq*tk)
+	}
+	b.parallelIdx(bs*heads, 1, func(w, lo, hi int) {
 		var ds []float32
 		if needS {
-			ds = make([]float32, tq*tk) // one per goroutine
+			ds = scratch[w*tq*tk : (w+1)*tq*tk]
 		}
 		for bh := lo; bh < hi; bh++ {
 			bi, h := bh/heads, bh%heads
@@ -60,21 +66,7 @@ func (b *Backend) AttentionBackward(dq, dk, dv, dOut, probs, q, k, v compute.Ten
 				M: tq, N: tk, K: d, TransB: true, Alpha: 1,
 				A: gd[qOff:], LDA: c, B: vd[kOff:], LDB: c, C: ds, LDC: tk, Threads: 1,
 			})
-			for i := 0; i < tq; i++ {
-				pr, sr := p[i*tk:i*tk+tk], ds[i*tk:i*tk+tk]
-				n := tk
-				if causal {
-					n = i + 1
-				}
-				var dot float64
-				for j := 0; j < n; j++ {
-					dot += float64(pr[j]) * float64(sr[j])
-				}
-				for j := 0; j < n; j++ {
-					sr[j] = float32(float64(pr[j]) * (float64(sr[j]) - dot))
-				}
-				clear(sr[n:])
-			}
+			softmaxBackwardRows(ds, p, tq, tk, causal, vec)
 			if dqd != nil {
 				// dQ[Tq,D] = s·dS[Tq,Tk]·K[Tk,D]
 				sgemm.Gemm(sgemm.Params{
@@ -91,4 +83,53 @@ func (b *Backend) AttentionBackward(dq, dk, dv, dOut, probs, q, k, v compute.Ten
 			}
 		}
 	})
+}
+
+// softmaxBackwardRows turns dP[tq,tk] (in s) into dS = P ⊙ (dP - rowsum(P ⊙
+// dP)) row by row, over row i's first i+1 entries when causal (the rest
+// cleared). Each row's float64 dot product runs in order, four rows side by
+// side; the update is vector code giving the scalar loop's bits.
+func softmaxBackwardRows(s, p []float32, tq, tk int, causal, vec bool) {
+	rowLen := func(i int) int {
+		if causal {
+			return i + 1
+		}
+		return tk
+	}
+	for i0 := 0; i0 < tq; i0 += 4 {
+		r := min(4, tq-i0)
+		var dot [4]float64
+		start := 0
+		if r == 4 {
+			// Products of two float32 values are exact in float64, so a
+			// fused multiply-add would round the same.
+			start = rowLen(i0)
+			p0, p1, p2, p3 := p[i0*tk:][:start], p[(i0+1)*tk:][:start], p[(i0+2)*tk:][:start], p[(i0+3)*tk:][:start]
+			s0, s1, s2, s3 := s[i0*tk:][:start], s[(i0+1)*tk:][:start], s[(i0+2)*tk:][:start], s[(i0+3)*tk:][:start]
+			var d0, d1, d2, d3 float64
+			for j := range p0 {
+				d0 += float64(p0[j]) * float64(s0[j])
+				d1 += float64(p1[j]) * float64(s1[j])
+				d2 += float64(p2[j]) * float64(s2[j])
+				d3 += float64(p3[j]) * float64(s3[j])
+			}
+			dot = [4]float64{d0, d1, d2, d3}
+		}
+		for k := range r {
+			i := i0 + k
+			n := rowLen(i)
+			pr, sr := p[i*tk:i*tk+n], s[i*tk:i*tk+n]
+			for j := start; j < n; j++ {
+				dot[k] += float64(pr[j]) * float64(sr[j])
+			}
+			j := 0
+			if vec {
+				j = attnGradVec(sr, pr, dot[k])
+			}
+			for ; j < n; j++ {
+				sr[j] = float32(float64(pr[j]) * (float64(sr[j]) - dot[k]))
+			}
+			clear(s[i*tk+n : i*tk+tk])
+		}
+	}
 }

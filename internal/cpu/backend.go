@@ -1,13 +1,17 @@
-// Package cpu is the pure-Go backend: the executable specification of every
-// op in internal/compute. Every other backend is tested against it.
+// Package cpu is the CPU backend, with no cgo: the executable specification
+// of every op in internal/compute. Every other backend is tested against
+// it. The GEMMs are internal/sgemm's; the memory-bound loops of training
+// (layer norm, activation and softmax backward, column sums, AdamW, adds)
+// also have AVX2 versions (vec_amd64.s) that give the Go code's bits, and
+// sgemm.SetForceGeneric runs the Go code alone (see useVec).
 package cpu
 
 import (
 	"fmt"
 	"runtime"
-	"sync"
 
 	"github.com/clip-go/clip/internal/compute"
+	"github.com/clip-go/clip/internal/sgemm"
 )
 
 // Backend runs ops on the host, splitting work over a fixed number of
@@ -24,6 +28,7 @@ type Backend struct {
 // Scratch slots: an op may hold several at once, never two ops at once.
 const (
 	scratchCols = iota // unfolded patches / im2col rows
+	scratchAttn        // AttentionBackward's dS blocks, one per goroutine
 	numScratch
 )
 
@@ -109,10 +114,20 @@ func FromSlice(f []float32, shape ...int) compute.Tensor {
 	return t
 }
 
-// parallel calls fn over [0, n) split into contiguous chunks, one per
-// goroutine, and waits. Small n runs inline: a goroutine costs more than a
-// few hundred flops.
+// parallel calls fn over [0, n) split into contiguous chunks, at most one
+// per goroutine, and waits. Small n runs inline: handing work over costs
+// more than a few hundred flops.
 func (b *Backend) parallel(n, grain int, fn func(lo, hi int)) {
+	b.parallelIdx(n, grain, func(_, lo, hi int) { fn(lo, hi) })
+}
+
+// parallelIdx is parallel with a slot w < b.threads passed to fn, the same
+// for every chunk one goroutine runs and different between goroutines, so
+// that each can use its own part of a scratch buffer. The chunks run on the
+// calling goroutine and the GEMM's worker goroutines (sgemm.ParallelFor),
+// which are awake between the products of a forward or backward pass: a
+// new goroutine per chunk had to be started and then picked up by a thread.
+func (b *Backend) parallelIdx(n, grain int, fn func(w, lo, hi int)) {
 	if n <= 0 {
 		return
 	}
@@ -124,20 +139,14 @@ func (b *Backend) parallel(n, grain int, fn func(lo, hi int)) {
 		workers = max
 	}
 	if workers <= 1 {
-		fn(0, n)
+		fn(0, 0, n)
 		return
 	}
-	var wg sync.WaitGroup
 	chunk := (n + workers - 1) / workers
-	for lo := 0; lo < n; lo += chunk {
-		hi := min(lo+chunk, n)
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			fn(lo, hi)
-		}(lo, hi)
-	}
-	wg.Wait()
+	sgemm.ParallelFor((n+chunk-1)/chunk, workers, func(w, t int) {
+		lo := t * chunk
+		fn(w, lo, min(lo+chunk, n))
+	})
 }
 
 // check panics with the op name when a shape precondition fails: a shape

@@ -10,8 +10,13 @@ import (
 func (b *Backend) AddForward(out, a, y compute.Tensor) {
 	check(out.Numel() == a.Numel() && a.Numel() == y.Numel(), "AddForward", "out %v a %v b %v", out, a, y)
 	o, ad, yd := data(out), data(a), data(y)
+	vec := useVec()
 	b.parallel(len(o), 16384, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
+		i := lo
+		if vec {
+			i += addVec(o[lo:hi], ad[lo:hi], yd[lo:hi])
+		}
+		for ; i < hi; i++ {
 			o[i] = ad[i] + yd[i]
 		}
 	})

@@ -44,14 +44,56 @@ func (b *Backend) Zero(t compute.Tensor) {
 	clear(data(t))
 }
 
-// SumSquares writes out[1] = Σ x², accumulated in float64.
+// SumSquares writes out[1] = Σ x², accumulated in float64: blocks of
+// sumSqBlock values in parallel, each summed as sumSquares64 does, and the
+// block sums added in order, so the result does not depend on the thread
+// count.
 func (b *Backend) SumSquares(out, x compute.Tensor) {
 	check(out.Numel() == 1, "SumSquares", "out %v, want [1]", out)
+	xd := data(x)
+	nb := (len(xd) + sumSqBlock - 1) / sumSqBlock
+	sums := make([]float64, nb)
+	vec := useVec()
+	b.parallel(nb, 1, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			sums[i] = sumSquares64(xd[i*sumSqBlock:min((i+1)*sumSqBlock, len(xd))], vec)
+		}
+	})
 	var s float64
-	for _, v := range data(x) {
-		s += float64(v) * float64(v)
+	for _, v := range sums {
+		s += v
 	}
 	data(out)[0] = float32(s)
+}
+
+// sumSqBlock is the number of values SumSquares gives one block.
+const sumSqBlock = 1 << 16
+
+// sumSquares64 is Σ x² in float64 with sixteen partial sums, s[l] over the
+// elements 16i+l (the lanes of the vector code), added in order of l, then
+// the leftover elements in order. (The square of a float32 is exact in
+// float64.)
+func sumSquares64(x []float32, vec bool) float64 {
+	var s [16]float64
+	n := 0
+	if vec {
+		n = sumSq16Vec(x, &s)
+	}
+	if n == 0 {
+		for ; n+16 <= len(x); n += 16 {
+			for l, v := range x[n : n+16] {
+				s[l] += float64(v) * float64(v)
+			}
+		}
+	}
+	var t float64
+	for _, v := range s {
+		t += v
+	}
+	for _, v := range x[n:] {
+		t += float64(v) * float64(v)
+	}
+	return t
 }
 
 // Clamp sets x = min(max(x, lo), hi) elementwise, in place.

@@ -19,51 +19,74 @@ func (b *Backend) LayerNormForward(out, mean, rstd, x, w, bias compute.Tensor, e
 	check(w.Numel() == c && bias.Numel() == c, op, "w %v b %v for width %d", w, bias, c)
 	check(mean.Numel() == n && rstd.Numel() == n, op, "mean %v rstd %v for %d rows", mean, rstd, n)
 	o, in, wd, bd, md, rd := data(out), data(x), data(w), data(bias), data(mean), data(rstd)
+	vec := useVec()
 	b.parallel(n, max(1, 2048/c), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			row := in[i*c : i*c+c]
-			mu := sum64(row) / float64(c)
-			r := 1 / math.Sqrt(sumSquaredDev64(row, mu)/float64(c)+float64(eps))
+			mu := sum64(row, vec) / float64(c)
+			r := 1 / math.Sqrt(sumSquaredDev64(row, mu, vec)/float64(c)+float64(eps))
 			md[i], rd[i] = float32(mu), float32(r)
-			orow := o[i*c : i*c+c]
-			for j, v := range row {
-				orow[j] = float32((float64(v)-mu)*r)*wd[j] + bd[j]
-			}
+			normalizeRow(o[i*c:i*c+c], row, wd, bd, mu, r, vec)
 		}
 	})
 }
 
-// sum64 adds x in float64 with four independent partial sums: one running
-// sum would make every addition wait for the previous one.
-func sum64(x []float32) float64 {
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		s0 += float64(x[i])
-		s1 += float64(x[i+1])
-		s2 += float64(x[i+2])
-		s3 += float64(x[i+3])
+// normalizeRow writes out[j] = float32((x[j]-mu)·r)·w[j] + b[j]. The
+// conversion keeps the compiler from fusing the product with the sum (as it
+// may on GOAMD64=v3), so the vector code does the same operations.
+func normalizeRow(out, x, w, b []float32, mu, r float64, vec bool) {
+	j := 0
+	if vec {
+		j = lnOutVec(out, x, w, b, mu, r)
 	}
-	for ; i < len(x); i++ {
-		s0 += float64(x[i])
+	for ; j < len(x); j++ {
+		out[j] = float32(float32((float64(x[j])-mu)*r)*w[j]) + b[j]
 	}
-	return (s0 + s1) + (s2 + s3)
 }
 
-// sumSquaredDev64 is Σ(x-mu)² in float64, with four partial sums.
-func sumSquaredDev64(x []float32, mu float64) float64 {
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		d0, d1, d2, d3 := float64(x[i])-mu, float64(x[i+1])-mu, float64(x[i+2])-mu, float64(x[i+3])-mu
-		s0 += d0 * d0
-		s1 += d1 * d1
-		s2 += d2 * d2
-		s3 += d3 * d3
+// sum64 adds x in float64 with four partial sums, s[l] over the elements
+// 4i+l, the leftover elements into s[0], then (s[0]+s[1])+(s[2]+s[3]): one
+// running sum would make every addition wait for the previous one, and the
+// four sums are the four lanes of the vector code.
+func sum64(x []float32, vec bool) float64 {
+	var s [4]float64
+	n := 0
+	if vec {
+		n = sum4Vec(x, &s)
 	}
-	for ; i < len(x); i++ {
-		d := float64(x[i]) - mu
-		s0 += d * d
+	if n == 0 {
+		for ; n+4 <= len(x); n += 4 {
+			s[0] += float64(x[n])
+			s[1] += float64(x[n+1])
+			s[2] += float64(x[n+2])
+			s[3] += float64(x[n+3])
+		}
 	}
-	return (s0 + s1) + (s2 + s3)
+	for ; n < len(x); n++ {
+		s[0] += float64(x[n])
+	}
+	return (s[0] + s[1]) + (s[2] + s[3])
+}
+
+// sumSquaredDev64 is Σ(x-mu)² in float64, with sum64's four partial sums.
+func sumSquaredDev64(x []float32, mu float64, vec bool) float64 {
+	var s [4]float64
+	n := 0
+	if vec {
+		n = sqDev4Vec(x, mu, &s)
+	}
+	if n == 0 {
+		for ; n+4 <= len(x); n += 4 {
+			d0, d1, d2, d3 := float64(x[n])-mu, float64(x[n+1])-mu, float64(x[n+2])-mu, float64(x[n+3])-mu
+			s[0] += float64(d0 * d0)
+			s[1] += float64(d1 * d1)
+			s[2] += float64(d2 * d2)
+			s[3] += float64(d3 * d3)
+		}
+	}
+	for ; n < len(x); n++ {
+		d := float64(x[n]) - mu
+		s[0] += float64(d * d)
+	}
+	return (s[0] + s[1]) + (s[2] + s[3])
 }

@@ -8,8 +8,8 @@ import "github.com/clip-go/clip/internal/compute"
 //
 //	dx = rstd·(g - mean(g) - x̂·mean(g·x̂)),
 //
-// row sums in float64. A constant row has x̂ = 0 and gets dx =
-// rstd·(g - mean(g)), finite for eps > 0.
+// row sums in float64 (with sum64's four partial sums). A constant row has
+// x̂ = 0 and gets dx = rstd·(g - mean(g)), finite for eps > 0.
 func (b *Backend) LayerNormBackward(dx, dw, db, dOut, x, mean, rstd, w compute.Tensor) {
 	const op = "LayerNormBackward"
 	c := x.Dim(-1)
@@ -20,58 +20,101 @@ func (b *Backend) LayerNormBackward(dx, dw, db, dOut, x, mean, rstd, w compute.T
 		"w %v dw %v db %v for width %d", w, dw, db, c)
 	check(mean.Numel() == n && rstd.Numel() == n, op, "mean %v rstd %v for %d rows", mean, rstd, n)
 	g, in, wd, md, rd := data(dOut), data(x), data(w), data(mean), data(rstd)
+	vec := useVec()
 	if !dx.IsNil() {
 		d := data(dx)
 		b.parallel(n, max(1, 2048/c), func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				mu, r := float64(md[i]), float64(rd[i])
-				row, grow, drow := in[i*c:i*c+c], g[i*c:i*c+c], d[i*c:i*c+c]
-				var sg, sgx float64
-				for j, v := range row {
-					gj := float64(grow[j]) * float64(wd[j])
-					sg += gj
-					sgx += gj * (float64(v) - mu) * r
-				}
-				sg /= float64(c)
-				sgx /= float64(c)
-				for j, v := range row {
-					gj := float64(grow[j]) * float64(wd[j])
-					xh := (float64(v) - mu) * r
-					drow[j] = float32(r * (gj - sg - xh*sgx))
-				}
+				row, grow := in[i*c:i*c+c], g[i*c:i*c+c]
+				sg, sgx := layerNormRowSums(grow, row, wd, mu, r, vec)
+				layerNormRowDx(d[i*c:i*c+c], grow, row, wd, mu, r, sg/float64(c), sgx/float64(c), vec)
 			}
 		})
 	}
 	if dw.IsNil() && db.IsNil() {
 		return
 	}
-	// Blocks of columns in parallel, rows in order: deterministic sums.
-	const block = 64
+	// Ranges of columns in parallel, rows in order: deterministic sums.
 	dwd, dbd := data(dw), data(db)
-	nb := (c + block - 1) / block
-	b.parallel(nb, max(1, 4096/max(n, 1)), func(lo, hi int) {
+	b.parallel((c+3)/4, max(1, 4096/max(n, 1)), func(lo, hi int) {
+		const block = 256
 		var sw, sb [block]float64
-		for bi := lo; bi < hi; bi++ {
-			j0, j1 := bi*block, min(bi*block+block, c)
-			clear(sw[:])
-			clear(sb[:])
-			for i := 0; i < n; i++ {
-				mu, r := float64(md[i]), float64(rd[i])
-				row, grow := in[i*c+j0:i*c+j1], g[i*c+j0:i*c+j1]
-				for j, v := range row {
-					gv := float64(grow[j])
-					sw[j] += gv * (float64(v) - mu) * r
-					sb[j] += gv
-				}
-			}
-			for j := j0; j < j1; j++ {
+		j1 := min(hi*4, c)
+		for j0 := lo * 4; j0 < j1; j0 += block {
+			w := min(block, j1-j0)
+			clear(sw[:w])
+			clear(sb[:w])
+			layerNormGradCols(sw[:w], sb[:w], g[j0:], in[j0:], c, n, md, rd, vec)
+			for j := range w {
 				if dwd != nil {
-					dwd[j] += float32(sw[j-j0])
+					dwd[j0+j] += float32(sw[j])
 				}
 				if dbd != nil {
-					dbd[j] += float32(sb[j-j0])
+					dbd[j0+j] += float32(sb[j])
 				}
 			}
 		}
 	})
+}
+
+// layerNormRowSums returns Σ gj and Σ gj·x̂j over one row, gj = g[j]·w[j]
+// and x̂j = (x[j]-mu)·r, each with sum64's four partial sums (the lanes of
+// the vector code).
+func layerNormRowSums(g, x, w []float32, mu, r float64, vec bool) (sg, sgx float64) {
+	var s [8]float64 // sg's partial sums, then sgx's
+	j := 0
+	if vec {
+		j = lnBackSums4Vec(g, x, w, mu, r, &s)
+	}
+	if j == 0 {
+		for ; j+4 <= len(x); j += 4 {
+			for l := range 4 {
+				gj := float64(g[j+l]) * float64(w[j+l])
+				s[l] += gj
+				s[4+l] += float64(gj * (float64(x[j+l]) - mu) * r)
+			}
+		}
+	}
+	for ; j < len(x); j++ {
+		gj := float64(g[j]) * float64(w[j])
+		s[0] += gj
+		s[4] += float64(gj * (float64(x[j]) - mu) * r)
+	}
+	return (s[0] + s[1]) + (s[2] + s[3]), (s[4] + s[5]) + (s[6] + s[7])
+}
+
+// layerNormRowDx writes dx[j] = r·(gj - mg - x̂j·mgx) for one row, mg and
+// mgx the row means of gj and gj·x̂j.
+func layerNormRowDx(dx, g, x, w []float32, mu, r, mg, mgx float64, vec bool) {
+	j := 0
+	if vec {
+		j = lnBackDxVec(dx, g, x, w, mu, r, mg, mgx)
+	}
+	for ; j < len(x); j++ {
+		gj := float64(g[j]) * float64(w[j])
+		xh := (float64(x[j]) - mu) * r
+		dx[j] = float32(r * (gj - mg - float64(xh*mgx)))
+	}
+}
+
+// layerNormGradCols adds to sw[j] and sb[j] (j < len(sw)) the sums over
+// rows rows (ld apart) of g·x̂ and g, row after row, in float64.
+func layerNormGradCols(sw, sb []float64, g, x []float32, ld, rows int, mean, rstd []float32, vec bool) {
+	j0 := 0
+	if vec {
+		j0 = lnGradColsVec(sw, sb, g, x, ld, rows, mean, rstd)
+	}
+	if j0 == len(sw) {
+		return
+	}
+	for i := range rows {
+		mu, r := float64(mean[i]), float64(rstd[i])
+		row, grow := x[i*ld:i*ld+len(sw)], g[i*ld:i*ld+len(sw)]
+		for j := j0; j < len(sw); j++ {
+			gv := float64(grow[j])
+			sw[j] += float64(gv * (float64(row[j]) - mu) * r)
+			sb[j] += gv
+		}
+	}
 }

@@ -53,25 +53,21 @@ func (b *Backend) MatMulBackward(da, db, dBias, dOut, a, w compute.Tensor, trans
 }
 
 // addColumnSums adds to dst[j] the sum over the rows of src[rows,cols]
-// of column j, accumulated in float64 in row order: blocks of columns run
-// in parallel, so the result does not depend on the thread count.
+// of column j, accumulated in float64 in row order. Ranges of columns run
+// in parallel, so the result does not depend on the thread count; within a
+// range the rows are read front to back (colSums64).
 func (b *Backend) addColumnSums(dst, src []float32, rows, cols int) {
-	const block = 64
-	nb := (cols + block - 1) / block
-	b.parallel(nb, max(1, 4096/max(rows, 1)), func(lo, hi int) {
+	const block = 512 // columns summed per pass: 4 KiB of float64 sums
+	groups := (cols + 3) / 4
+	b.parallel(groups, max(1, 4096/max(rows, 1)), func(lo, hi int) {
 		var acc [block]float64
-		for bi := lo; bi < hi; bi++ {
-			j0, j1 := bi*block, min(bi*block+block, cols)
-			s := acc[:j1-j0]
+		j1 := min(hi*4, cols)
+		for j := lo * 4; j < j1; j += block {
+			s := acc[:min(block, j1-j)]
 			clear(s)
-			for i := 0; i < rows; i++ {
-				row := src[i*cols+j0 : i*cols+j1]
-				for j, v := range row {
-					s[j] += float64(v)
-				}
-			}
-			for j, v := range s {
-				dst[j0+j] += float32(v)
+			colSums64(s, src[j:], rows, cols)
+			for k, v := range s {
+				dst[j+k] += float32(v)
 			}
 		}
 	})

@@ -29,6 +29,8 @@ func init() {
 var benchShapes = [][3]int{
 	{1600, 768, 2304}, {1600, 768, 3072}, {1600, 3072, 768}, {1600, 768, 768}, {1024, 1024, 1024},
 	{50, 768, 3072}, {77, 512, 2048},
+	{800, 768, 768}, {800, 768, 3072}, {800, 3072, 768}, // ViT-B/32 training at batch 16
+	{4928, 256, 256}, {4928, 256, 1024}, {4928, 1024, 256}, // the small training configuration
 }
 
 // BenchmarkGemm reports GFLOP/s for op(A)·op(B) with B stored [K,N] ("nn",
@@ -72,4 +74,32 @@ func BenchmarkMicroKernel(b *testing.B) {
 
 func reportGFLOPs(b *testing.B, m, n, k int) {
 	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// trainShapes are (M, K, N) of the weight gradients of the small training
+// configuration (configs/arch/small.json, batch 64, 77 text tokens):
+// dW[out,in] += dYᵀ·X with dY [rows,out] and X [rows,in], rows = 64·77.
+var trainShapes = [][3]int{{1024, 4928, 256}, {256, 4928, 1024}, {768, 4928, 256}, {256, 4928, 256},
+	{768, 800, 768}, {3072, 800, 768}, {768, 800, 3072}}
+
+// BenchmarkGemmTransA reports GFLOP/s for the transposed-A products of
+// training (A stored [K,M], B stored [K,N], C accumulated), on 1 and 2
+// goroutines.
+func BenchmarkGemmTransA(b *testing.B) {
+	b.Logf("kernel %s", Kernel())
+	for _, s := range trainShapes {
+		m, k, n := s[0], s[1], s[2]
+		rng := rand.New(rand.NewPCG(1, 1))
+		a, bb, c := randSlice(rng, m*k), randSlice(rng, k*n), make([]float32, m*n)
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%dx%dx%d/tn/t%d", m, k, n, threads), func(b *testing.B) {
+				p := Params{M: m, N: n, K: k, Alpha: 1, Beta: 1, TransA: true, A: a, B: bb, C: c, Threads: threads}
+				Gemm(p)
+				for b.Loop() {
+					Gemm(p)
+				}
+				reportGFLOPs(b, m, n, k)
+			})
+		}
+	}
 }

@@ -30,8 +30,11 @@
 //	generic   4×4 tile, pure Go, any GOARCH           kernel_generic.go
 //
 // The packers of both assembly kernels are AVX2 code (pack_avx2_amd64.s).
-// Packing buffers are kept per kernel in a free list and reused, so a
-// steady state allocates nothing.
+// An operand whose panels are contiguous runs in its rows (A stored [K,M],
+// as in the weight gradients dW = dYᵀ·X of training, or B stored [K,N]) is
+// packed a whole block at a time, reading its rows front to back; the
+// others are transposed 8×8 at a time. Packing buffers are kept per kernel
+// in a free list and reused, so a steady state allocates nothing.
 //
 // # Threads
 //
@@ -42,7 +45,9 @@
 // arrives late costs little and the caller never waits for one to wake up.
 // Workers are started once and poll for work for a millisecond after each
 // product before they park. Products under about 60k cycles run on the
-// calling goroutine alone.
+// calling goroutine alone. ParallelFor hands other work (the CPU backend's
+// elementwise and row ops) to the same workers, which are awake between the
+// products of a training step.
 //
 // # Determinism
 //

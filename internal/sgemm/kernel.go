@@ -39,9 +39,14 @@ type kernel struct {
 	// values past the panel, which the next panel or the slack at the end of
 	// the buffer absorbs. (They take the operand, not *Params: a pointer
 	// passed to a function value escapes, and Params would be allocated.)
-	packA   func(d, a []float32, lda int, trans bool, i, p0, kb int)
-	packB   func(d, b []float32, ldb int, trans bool, p0, kb, j int)
-	scratch freeList[scratch] // packing buffers sized for this kernel
+	packA func(d, a []float32, lda int, trans bool, i, p0, kb int)
+	packB func(d, b []float32, ldb int, trans bool, p0, kb, j int)
+	// copyPanels, when not nil, packs panels full panels of w values a
+	// step whose values are contiguous in the source (op(A) stored [K,M],
+	// op(B) stored [K,N]) from kb rows ld apart, a whole block at a time:
+	// panel q's step k is src[k·ld+q·w:][:w], stored at d[q·w·kb+k·w:].
+	copyPanels func(d, src []float32, ld, kb, panels, w int)
+	scratch    freeList[scratch] // packing buffers sized for this kernel
 }
 
 var (

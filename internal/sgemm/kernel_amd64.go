@@ -23,13 +23,13 @@ func amd64Kernels() []*kernel {
 // share the 32 KiB L1; the 144×256 A block (144 KiB) sits in the 512 KiB L2;
 // the 256×4096 B block (4 MiB) in L3.
 var avx2Kernel = kernel{name: "avx2-fma", mr: 6, nr: 16, mc: 144, nc: 4096, lanes: 16,
-	micro: microAVX2, packA: packAPanelAsm(6), packB: packBPanelAsm(16)}
+	micro: microAVX2, packA: packAPanelAsm(6), packB: packBPanelAsm(16), copyPanels: copyPanels}
 
 // avx512Kernel is the 8×32 AVX-512 kernel (kernel_avx512_amd64.s). Blocks:
 // the 256×32 B panel (32 KiB) stays in L1 (48 KiB on Zen 5) while 8×256 A
 // panels (8 KiB) stream past it from the 192×256 A block (192 KiB) in L2.
 var avx512Kernel = kernel{name: "avx512", mr: 8, nr: 32, mc: 192, nc: 4096, lanes: 32,
-	micro: micro512, packA: packAPanelAsm(8), packB: packBPanelAsm(32)}
+	micro: micro512, packA: packAPanelAsm(8), packB: packBPanelAsm(32), copyPanels: copyPanels}
 
 // kern6x16 and kern8x32 are the assembly micro-kernels; see kernel.micro
 // for the contract. a, b and c point at the packed A panel, the packed B

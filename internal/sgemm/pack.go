@@ -7,7 +7,13 @@ package sgemm
 // kernel's packer when it has one.
 func packA(dst []float32, p *Params, kern *kernel, i0, mb, p0, kb int) {
 	mr := kern.mr
-	for q := 0; q*mr < mb; q++ {
+	q := 0
+	if p.TransA && kern.copyPanels != nil && mb >= mr {
+		// Stored [K,M]: the full panels' values are contiguous runs.
+		q = mb / mr
+		kern.copyPanels(dst, p.A[p0*p.LDA+i0:], p.LDA, kb, q, mr)
+	}
+	for ; q*mr < mb; q++ {
 		h := min(mr, mb-q*mr)
 		if h == mr && kern.packA != nil {
 			kern.packA(dst[q*mr*kb:], p.A, p.LDA, p.TransA, i0+q*mr, p0, kb)
@@ -49,7 +55,13 @@ func packAPanel(d []float32, p *Params, i, h, p0, kb, mr int) {
 // Full panels go through the kernel's packer when it has one.
 func packB(dst []float32, p *Params, kern *kernel, p0, kb, j0, nb int) {
 	nr := kern.nr
-	for q := 0; q*nr < nb; q++ {
+	q := 0
+	if !p.TransB && kern.copyPanels != nil && nb >= nr {
+		// Stored [K,N]: the full panels' values are contiguous runs.
+		q = nb / nr
+		kern.copyPanels(dst, p.B[p0*p.LDB+j0:], p.LDB, kb, q, nr)
+	}
+	for ; q*nr < nb; q++ {
 		w := min(nr, nb-q*nr)
 		if w == nr && kern.packB != nil {
 			kern.packB(dst[q*nr*kb:], p.B, p.LDB, p.TransB, p0, kb, j0+q*nr)

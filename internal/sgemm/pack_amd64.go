@@ -76,3 +76,18 @@ func packBPanelAsm(nr int) func(d, b []float32, ldb int, trans bool, p0, kb, j i
 		}
 	}
 }
+
+// copyBlock packs panels full panels of w values a step (w = 6, 8, 16 or
+// 32) from kb rows of src, ld apart, where the panels' values are
+// contiguous in each row: panel q's step k, src[k·ld+q·w:][:w], goes to
+// dst[q·w·kb+k·w:]. kb and panels are positive.
+//
+//go:noescape
+func copyBlock(kb, panels int, src *float32, ld int, dst *float32, w int)
+
+// copyPanels is kernel.copyPanels for the assembly kernels.
+func copyPanels(d, src []float32, ld, kb, panels, w int) {
+	_ = src[(kb-1)*ld+panels*w-1]
+	_ = d[panels*w*kb-1]
+	copyBlock(kb, panels, &src[0], ld, &d[0], w)
+}

@@ -182,3 +182,123 @@ next:
 	JNZ  row
 	VZEROUPPER
 	RET
+
+// func copyBlock(kb, panels int, src *float32, ld int, dst *float32, w int)
+//
+// Packs panels panels of w contiguous values per step (w = 6, 8, 16 or 32)
+// from kb source rows (ld apart): panel q's step k, the w values at
+// src + k·ld + q·w, goes to dst + q·w·kb + k·w. It walks the rows in
+// chunks of 8 steps and, within a chunk, panel by panel, so that every
+// source row is read front to back (8 sequential streams a chunk) and each
+// cache line read is used up before it leaves L1; each copy also prefetches
+// the same place 8 rows down, the next chunk. Packing panel by panel read
+// one short run from each of kb rows ld apart instead: with ld a multiple of
+// 1 KiB those runs share a few L1 sets, miss again for the next panel, and
+// cross a page each, out of reach of the hardware prefetchers. (Measured on
+// the transposed-A products of training, dW = dYᵀ·X: the packing went from
+// a quarter of the product's time to an eighth.)
+//
+// Registers: AX steps left, BX panels, CX panels left in a chunk, DX ld in
+// bytes, SI/DI the chunk's first source row and destination, R8 w in bytes,
+// R9 panel stride in the destination (w·kb·4), R10 bytes a panel gets in
+// this chunk, R11 the panel's source, R12 its destination (walks), R13
+// source row (walks), R14 end of the panel's part of the chunk.
+TEXT ·copyBlock(SB), NOSPLIT, $0-48
+	MOVQ kb+0(FP), AX
+	MOVQ panels+8(FP), BX
+	MOVQ src+16(FP), SI
+	MOVQ ld+24(FP), DX
+	MOVQ dst+32(FP), DI
+	MOVQ w+40(FP), R8
+	SHLQ $2, DX
+	SHLQ $2, R8
+	MOVQ AX, R9
+	IMULQ R8, R9
+
+chunk:
+	MOVQ  $8, R10
+	CMPQ  AX, $8
+	CMOVQLT AX, R10  // steps in this chunk
+	IMULQ R8, R10    // bytes a panel gets
+	MOVQ  SI, R11
+	MOVQ  DI, R12
+	MOVQ  BX, CX
+
+panel:
+	MOVQ R11, R13
+	LEAQ (R12)(R10*1), R14
+	CMPQ R8, $32
+	JEQ  w8
+	CMPQ R8, $64
+	JEQ  w16
+	CMPQ R8, $128
+	JEQ  w32
+
+w6:
+	PREFETCHT0 (R13)(DX*8)
+	VMOVUPS (R13), X0
+	VMOVQ   16(R13), X1
+	VMOVUPS X0, (R12)
+	VMOVQ   X1, 16(R12)
+	ADDQ    DX, R13
+	ADDQ    $24, R12
+	CMPQ    R12, R14
+	JLT     w6
+	JMP     next
+
+w8:
+	PREFETCHT0 (R13)(DX*8)
+	VMOVUPS (R13), Y0
+	VMOVUPS Y0, (R12)
+	ADDQ    DX, R13
+	ADDQ    $32, R12
+	CMPQ    R12, R14
+	JLT     w8
+	JMP     next
+
+w16:
+	PREFETCHT0 (R13)(DX*8)
+	PREFETCHT0 60(R13)(DX*8)
+	VMOVUPS (R13), Y0
+	VMOVUPS 32(R13), Y1
+	VMOVUPS Y0, (R12)
+	VMOVUPS Y1, 32(R12)
+	ADDQ    DX, R13
+	ADDQ    $64, R12
+	CMPQ    R12, R14
+	JLT     w16
+	JMP     next
+
+w32:
+	PREFETCHT0 (R13)(DX*8)
+	PREFETCHT0 64(R13)(DX*8)
+	PREFETCHT0 124(R13)(DX*8)
+	VMOVUPS (R13), Y0
+	VMOVUPS 32(R13), Y1
+	VMOVUPS 64(R13), Y2
+	VMOVUPS 96(R13), Y3
+	VMOVUPS Y0, (R12)
+	VMOVUPS Y1, 32(R12)
+	VMOVUPS Y2, 64(R12)
+	VMOVUPS Y3, 96(R12)
+	ADDQ    DX, R13
+	ADDQ    $128, R12
+	CMPQ    R12, R14
+	JLT     w32
+
+next:
+	// The next panel: its source is w values on, its destination a panel
+	// stride on from where this panel's part of the chunk began.
+	ADDQ R8, R11
+	SUBQ R10, R12
+	ADDQ R9, R12
+	DECQ CX
+	JNZ  panel
+
+	// The next chunk: 8 rows down, 8 steps on.
+	LEAQ (SI)(DX*8), SI
+	ADDQ R10, DI
+	SUBQ $8, AX
+	JGT  chunk
+	VZEROUPPER
+	RET

@@ -36,9 +36,13 @@ type call struct {
 	p      Params // a copy, so that the caller's Params stays on its stack
 	kern   *kernel
 	tm, tn int
-	next   atomic.Int64 // next task to claim
-	done   atomic.Int64 // tasks finished
-	refs   atomic.Int64 // goroutines that may still look at the call
+	// fn, when not nil, makes the call a ParallelFor: task i is fn(slot, i)
+	// instead of a cell of a product.
+	fn    func(slot, task int)
+	next  atomic.Int64 // next task to claim
+	done  atomic.Int64 // tasks finished
+	refs  atomic.Int64 // goroutines that may still look at the call
+	slots atomic.Int64 // ParallelFor slots handed out
 }
 
 // calls recycles call structs. (A sync.Pool would allocate here: the last
@@ -57,9 +61,41 @@ func run(p *Params, kern *kernel) {
 	}
 	c := calls.get()
 	c.p, c.kern, c.tm, c.tn = *p, kern, tm, tn
+	c.dispatch(p.Threads)
+}
+
+// ParallelFor calls fn(slot, i) for every task i in [0, tasks) on the
+// calling goroutine and up to threads-1 of the workers that run the
+// products, and returns when all have returned. Tasks are claimed in order
+// by whichever goroutine is free, so which goroutine runs a task varies
+// from call to call: a task's result must not depend on it. slot, below
+// threads, is the same for every task one goroutine runs in this call, and
+// no two goroutines share one: it indexes per-goroutine scratch space.
+//
+// The workers poll for work for a while after each call (see spinFor), so
+// between the products of a training step they take a task in well under a
+// microsecond, where starting a goroutine and waking a thread for it can
+// take far longer than a small elementwise op.
+func ParallelFor(tasks, threads int, fn func(slot, task int)) {
+	if threads <= 1 || tasks <= 1 {
+		for i := range tasks {
+			fn(0, i)
+		}
+		return
+	}
+	c := calls.get()
+	c.fn, c.tm, c.tn = fn, tasks, 1
+	c.dispatch(threads)
+}
+
+// dispatch runs the tm·tn tasks of c on the caller and up to threads-1
+// workers, and recycles c.
+func (c *call) dispatch(threads int) {
+	tm, tn := c.tm, c.tn
 	c.next.Store(0)
 	c.done.Store(0)
-	helpers := min(p.Threads, tm*tn) - 1
+	c.slots.Store(0)
+	helpers := min(threads, tm*tn) - 1
 	startWorkers(helpers)
 	c.refs.Store(int64(1 + helpers))
 	for range helpers {
@@ -86,6 +122,20 @@ func run(p *Params, kern *kernel) {
 // work claims and runs tasks until none is left.
 func (c *call) work() {
 	n := int64(c.tm * c.tn)
+	if c.fn != nil {
+		slot := -1
+		for {
+			i := c.next.Add(1) - 1
+			if i >= n {
+				return
+			}
+			if slot < 0 {
+				slot = int(c.slots.Add(1) - 1)
+			}
+			c.fn(slot, int(i))
+			c.done.Add(1)
+		}
+	}
 	var s *scratch
 	for {
 		i := c.next.Add(1) - 1
@@ -119,7 +169,7 @@ func (c *call) runTask(s *scratch, i int) {
 // release drops one reference; the last one recycles the call.
 func (c *call) release() {
 	if c.refs.Add(-1) == 0 {
-		c.p, c.kern = Params{}, nil // drop the references to the caller's slices
+		c.p, c.kern, c.fn = Params{}, nil, nil // drop the references to the caller's data
 		calls.put(c)
 	}
 }
