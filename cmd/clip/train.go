@@ -320,7 +320,7 @@ func (a *app) runTrain(ctx context.Context, o *trainOptions) error {
 	defer report.finish()
 	var metricsErr error
 	rc := trainer.RunConfig{
-		Dir: o.runDir, BatchSize: o.batch, Seed: o.seed,
+		Dir: o.runDir, BatchSize: o.batch,
 		Schedule:  trainer.Schedule{BaseLR: o.lr, Warmup: o.warmup, Steps: steps},
 		SaveEvery: o.saveEvery, KeepCheckpoints: o.keep, EvalEvery: o.evalEvery,
 		OnStep: func(r trainer.StepRecord) {

@@ -22,7 +22,6 @@ type RunConfig struct {
 	Dir       string // run folder: checkpoints/, metrics.jsonl
 	BatchSize int    // global batch, split evenly over the devices
 	Schedule  Schedule
-	Seed      uint64
 	// SaveEvery > 0 writes a checkpoint every SaveEvery steps; one is
 	// always written at the end and when the run is interrupted.
 	SaveEvery int

@@ -1,5 +1,8 @@
-// Package trainer holds the training loop's host-side pieces: the learning
-// rate schedule and the AdamW optimiser over the model's parameter table.
+// Package trainer is the training loop: the data-parallel step over devices
+// (Device.Step), the loop that feeds it batches and checkpoints it (Run),
+// the AdamW optimiser over the model's parameter table with OpenCLIP's
+// groups, the learning-rate schedule, checkpoints that resume exactly and
+// the metrics log. It reaches devices only through internal/compute.
 package trainer
 
 import "math"
