@@ -14,7 +14,7 @@ help: ## list the targets
 build: ## build the pure-Go clip binary into bin/clip
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/clip
 
-quickstart: ## build, export MNIST, train a small CLIP on it from scratch and report its zero-shot accuracy (~4 min on 2 cores)
+quickstart: ## build, export MNIST, train a small CLIP on it from scratch and report its zero-shot accuracy (~2 min on 2 cores)
 	BIN=$(BIN) ./scripts/quickstart.sh
 
 demo: build ## build, then classify the golden photos with the tiny reference model
