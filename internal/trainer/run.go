@@ -68,7 +68,8 @@ var ErrNonFinite = errors.New("loss or gradient is not finite")
 
 // Run trains devs (replicas with equal weights; devs[r] has rank r) from
 // state st until cfg.Schedule.Steps steps are done, on batches from src
-// (whose next batch must start at st.Data). It checkpoints as cfg says
+// (which must have been opened at st.Data; a batch may start later when
+// unreadable samples used up the rest of an epoch). It checkpoints as cfg says
 // and, when ctx is cancelled, writes a checkpoint of the last completed
 // step and returns ctx's error. On a non-finite loss it stops without a
 // checkpoint: the last one written stays the one to resume from.
@@ -129,9 +130,6 @@ func Run(ctx context.Context, cfg RunConfig, devs []*Device, src Batches, st Sta
 			return st, fmt.Errorf("train: data for step %d: %w", st.Step, err)
 		}
 		wait := time.Since(start)
-		if b.Start != st.Data {
-			return st, fmt.Errorf("train: the data loader is at %+v, the trainer at %+v", b.Start, st.Data)
-		}
 		lr := cfg.Schedule.LR(st.Step)
 		// A step always runs to its end (the devices' collectives are not
 		// tied to ctx), so an interrupt never leaves replicas half-updated.
