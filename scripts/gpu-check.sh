@@ -7,7 +7,8 @@
 #
 #   bash scripts/gpu-check.sh            (device tool: carry ["build/gpu"])
 #
-# Steps, each under a time limit (about 2-3 minutes in all, under 6 at most):
+# Steps, each under a time limit and all under one deadline (about 2-3
+# minutes in all; GPU_CHECK_BUDGET seconds, default 345, at most):
 #   1. nvidia-smi, and the CUDA clip's `version` (the binary starts, the
 #      driver accepts it);
 #   2. the checks: every kernel against the CPU backend on fresh random
@@ -38,15 +39,22 @@ if [ ! -x "$GPU_DIR/cuda.test" ]; then
 fi
 export PYTHONUNBUFFERED=1
 started=$(date +%s)
+deadline=$((started + ${GPU_CHECK_BUDGET:-345}))
 status=0
 step() { echo "== $* ($(($(date +%s) - started)) s)"; }
+# limit N: a step's time limit, N seconds or what is left before the
+# deadline if less (at least 1), so that the steps together stay under it.
+limit() {
+	local left=$((deadline - $(date +%s)))
+	if [ "$left" -lt "$1" ]; then echo $((left > 1 ? left : 1)); else echo "$1"; fi
+}
 
 step "device"
-nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm --format=csv 2>&1 | tee "$RESULTS/nvidia-smi.csv"
+timeout "$(limit 15)" nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm --format=csv 2>&1 | tee "$RESULTS/nvidia-smi.csv"
 
 # find_lib NAME...: the first pip-installed copy of one of the names.
 find_lib() {
-	python3 - "$@" <<'PY'
+	timeout "$(limit 20)" python3 - "$@" <<'PY'
 import glob, os, site, sys, sysconfig
 roots = set(site.getsitepackages() + [site.getusersitepackages(), sysconfig.get_paths()["purelib"]])
 for name in sys.argv[1:]:
@@ -66,16 +74,17 @@ echo "NCCL:     ${CLIP_NCCL_LIB:-not found}"
 export CLIP_GPU_REQUIRE=1
 
 if [ -x "$GPU_DIR/clip-cuda" ]; then
-	"$GPU_DIR/clip-cuda" version 2>&1 | tee "$RESULTS/clip-version.txt" || { echo "gpu-check: clip-cuda version failed"; status=1; }
-	if "$GPU_DIR/clip-cuda" --help 2>/dev/null | grep -q '^  gpu '; then
-		"$GPU_DIR/clip-cuda" gpu 2>&1 | tee "$RESULTS/clip-gpu.txt" || { echo "gpu-check: clip-cuda gpu failed"; status=1; }
+	timeout "$(limit 15)" "$GPU_DIR/clip-cuda" version 2>&1 | tee "$RESULTS/clip-version.txt" || { echo "gpu-check: clip-cuda version failed"; status=1; }
+	if timeout "$(limit 15)" "$GPU_DIR/clip-cuda" --help 2>/dev/null | grep -q '^  gpu '; then
+		timeout "$(limit 30)" "$GPU_DIR/clip-cuda" gpu 2>&1 | tee "$RESULTS/clip-gpu.txt" || { echo "gpu-check: clip-cuda gpu failed"; status=1; }
 	fi
 fi
 
 step "checks (every kernel against the CPU backend)"
 rm -f "$RESULTS/check.jsonl"
-CLIP_CUDA_SYNC=1 CLIP_GPU_REPORT="$RESULTS/check.jsonl" timeout 90 \
-	"$GPU_DIR/cuda.test" -test.v -test.run '^Test' -test.skip '^TestBench$' -test.timeout 85s >"$RESULTS/check.log" 2>&1
+t=$(limit 90)
+CLIP_CUDA_SYNC=1 CLIP_GPU_REPORT="$RESULTS/check.jsonl" timeout "$t" \
+	"$GPU_DIR/cuda.test" -test.v -test.run '^Test' -test.skip '^TestBench$' -test.timeout "$((t > 10 ? t - 5 : t))s" >"$RESULTS/check.log" 2>&1
 rc=$?
 grep -E '^ *--- FAIL|^(FAIL|ok|PASS|panic)|_test\.go:[0-9]+:' "$RESULTS/check.log" | tail -n 40
 echo "checks: exit $rc"
@@ -83,8 +92,9 @@ echo "checks: exit $rc"
 
 step "benchmarks"
 rm -rf "$WORK/bench"
-timeout 120 env CLIP_GPU_BENCH="$WORK/bench" \
-	"$GPU_DIR/cuda.test" -test.v -test.run '^TestBench$' -test.timeout 115s >"$RESULTS/bench.log" 2>&1
+t=$(limit 120)
+timeout "$t" env CLIP_GPU_BENCH="$WORK/bench" \
+	"$GPU_DIR/cuda.test" -test.v -test.run '^TestBench$' -test.timeout "$((t > 10 ? t - 5 : t))s" >"$RESULTS/bench.log" 2>&1
 rc=$?
 grep -E '^ *--- FAIL|^(FAIL|panic)|_test\.go:[0-9]+:' "$RESULTS/bench.log" | tail -n 40
 echo "benchmarks: exit $rc"
@@ -92,7 +102,7 @@ echo "benchmarks: exit $rc"
 cp "$WORK/bench/bench.jsonl" "$RESULTS/bench.jsonl" 2>/dev/null
 
 step "PyTorch on the same work, and the table"
-timeout 140 python3 scripts/gpu_check_torch.py --check "$RESULTS/check.jsonl" --bench "$WORK/bench/bench.jsonl" \
+timeout "$(limit 140)" python3 scripts/gpu_check_torch.py --check "$RESULTS/check.jsonl" --bench "$WORK/bench/bench.jsonl" \
 	--out "$RESULTS/table.txt" 2>"$RESULTS/torch.log"
 rc=$?
 [ $rc -eq 0 ] || { echo "PyTorch step: exit $rc (see $RESULTS/torch.log)"; tail -n 5 "$RESULTS/torch.log"; status=1; }

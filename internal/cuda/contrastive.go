@@ -25,11 +25,12 @@ var contrastiveChunkElems = 32 << 20
 // log-sum-exp (tensor cores on bf16 copies of the features, fp32
 // accumulation), then recomputes the logits in row chunks of at most
 // contrastiveChunkElems/N rows, turns each chunk into the bf16 gradient G
-// of the logits, and multiplies it into the feature gradients. tile is
-// accepted for the interface and ignored: the column tile is the GEMM's.
-func (d *Device) ContrastiveLoss(loss, dImg, dTxt, dAllImg, dAllTxt, dScale, img, txt, allImg, allTxt compute.Tensor, scale float32, rowOffset, tile int) {
+// of the logits, and multiplies it into the feature gradients. The last
+// argument (compute's column tile) is accepted for the interface and
+// ignored: the column tile is the GEMM's. It is unnamed on purpose: named
+// tile it would shadow the package constant every size below is divided by.
+func (d *Device) ContrastiveLoss(loss, dImg, dTxt, dAllImg, dAllTxt, dScale, img, txt, allImg, allTxt compute.Tensor, scale float32, rowOffset, _ int) {
 	const op = "ContrastiveLoss"
-	_ = tile
 	check(len(img.Shape) == 2 && len(allImg.Shape) == 2, op, "want 2-D features, got img %v allImg %v", img, allImg)
 	r, e := img.Shape[0], img.Shape[1]
 	n := allImg.Shape[0]

@@ -200,12 +200,14 @@ func (d *Device) memset(t compute.Tensor, bits uint32, what string) {
 // workspace returns device memory of at least bytes for an op's
 // temporaries. It grows (after waiting for queued work, which may still use
 // the old one) and never shrinks, so steady-state steps allocate nothing.
-// It returns 0 after a failure, which is kept for Sync.
+// It returns 0 after a failure, which is kept for Sync; callers take 0 as
+// that failure, so a request for 0 bytes still makes a workspace (a GEMM
+// with K = 0 needs none, but must go on to write act(bias)).
 func (d *Device) workspace(bytes int64) cu.DevicePtr {
 	if d.err != nil {
 		return 0
 	}
-	if bytes <= d.wsBytes {
+	if bytes <= d.wsBytes && d.ws != 0 {
 		return d.ws
 	}
 	size := max(bytes, d.wsBytes+d.wsBytes/2, 16<<20)
