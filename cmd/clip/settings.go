@@ -48,11 +48,11 @@ const envPrefix = "CLIP"
 // The settings. Commands define their flags from these values, so help text
 // and defaults are the same everywhere.
 var (
-	setModel         = setting{"model", kindPath, "", "model folder (or .safetensors file)"}
+	setModel         = setting{"model", kindPath, "", "model folder (or .safetensors file); for train also a model config .json, or an inline model section in the config file"}
 	setTokenizer     = setting{"tokenizer", kindPath, "", "tokenizer file: bpe_simple_vocab_16e6.txt[.gz], or vocab.json with merges.txt beside it (default: the model folder's, else built in)"}
 	setThreads       = setting{"threads", kindInt, 0, "CPU goroutines for the model and image decoding (0: one per core)"}
 	setMaxPixels     = setting{"max-pixels", kindInt, imageproc.DefaultMaxPixels, "refuse images with more pixels than this (decompression-bomb limit)"}
-	setBatchSize     = setting{"batch-size", kindInt, pipeline.DefaultBatchSize, "images or texts per model call"}
+	setBatchSize     = setting{"batch-size", kindInt, pipeline.DefaultBatchSize, "images or texts per model call; for train, the global batch (samples per optimiser step)"}
 	setNoNormalize   = setting{"no-normalize", kindBool, false, "write raw features instead of L2-normalised ones"}
 	setContextLength = setting{"context-length", kindInt, 77, "length of each token row (clip.tokenize's context_length)"}
 	setLabels        = setting{"labels", kindList, []string{}, "comma-separated class labels (repeatable)"}

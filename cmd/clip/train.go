@@ -29,7 +29,7 @@ var (
 	setEpochs      = setting{"epochs", kindInt, 1, "passes over the data when --steps is 0"}
 	setLR          = setting{"lr", kindFloat, 5e-4, "peak learning rate"}
 	setWarmup      = setting{"warmup", kindInt, 10000, "linear warm-up steps before the cosine decay"}
-	setWeightDecay = setting{"weight-decay", kindFloat, 0.2, "AdamW weight decay (not applied to biases, norms, embeddings of rank 1 and logit_scale)"}
+	setWeightDecay = setting{"weight-decay", kindFloat, 0.2, "AdamW weight decay (not applied to biases, norms, 1-D tensors and logit_scale)"}
 	setBeta1       = setting{"beta1", kindFloat, 0.9, "AdamW beta1"}
 	setBeta2       = setting{"beta2", kindFloat, 0.98, "AdamW beta2"}
 	setEps         = setting{"eps", kindFloat, 1e-6, "AdamW epsilon"}
