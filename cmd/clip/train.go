@@ -118,7 +118,7 @@ stays intact.`,
 		Example: `  clip train --config configs/mnist.yaml
   clip train --config configs/small.yaml --train-data data/train.csv --devices 2 --steps 500
   clip train --resume runs/mnist`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 	}
 	run := a.command(func(cmd *cobra.Command, args []string) error {
 		if err := o.load(&conf{a: a, cmd: cmd}); err != nil {
