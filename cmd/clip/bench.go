@@ -302,30 +302,36 @@ func modelWorkload(m *model.CLIP, o *benchOptions) (workload, error) {
 		step := func() error { _, err := m.EncodeImages(px, o.batch); return err }
 		return workload{step: step, flop: bench.ImageFLOP(cfg, o.batch), items: o.batch}, nil
 	}
-	ctxLen := cfg.Text.ContextLength
-	if o.textLen == 0 {
-		o.textLen = ctxLen
-	}
-	rows, err := bench.TokenRows(o.batch, ctxLen, o.textLen, cfg.Text.VocabSize, benchSeed)
+	rows, err := benchTokenRows(cfg, o)
 	if err != nil {
-		return workload{}, usagef("--text-len: %v", err)
+		return workload{}, err
 	}
 	step := func() error { _, err := m.EncodeTexts(rows); return err }
 	// The tower stops at the end-of-text position: textLen positions.
 	return workload{step: step, flop: bench.TextFLOP(cfg, o.batch, o.textLen), items: o.batch}, nil
 }
 
-// trainWorkload is one training step of m on one device: random pixels and
-// token rows of --text-len tokens, AdamW from zero moments.
-func trainWorkload(m *model.CLIP, o *benchOptions) (workload, error) {
-	cfg := m.Config
+// benchTokenRows makes --batch random token rows of --text-len real tokens
+// (default: the context length, which it records in o).
+func benchTokenRows(cfg model.Config, o *benchOptions) ([][]int32, error) {
 	ctxLen := cfg.Text.ContextLength
 	if o.textLen == 0 {
 		o.textLen = ctxLen
 	}
 	rows, err := bench.TokenRows(o.batch, ctxLen, o.textLen, cfg.Text.VocabSize, benchSeed)
 	if err != nil {
-		return workload{}, usagef("--text-len: %v", err)
+		return nil, usagef("--text-len: %v", err)
+	}
+	return rows, nil
+}
+
+// trainWorkload is one training step of m on one device: random pixels and
+// token rows of --text-len tokens, AdamW from zero moments.
+func trainWorkload(m *model.CLIP, o *benchOptions) (workload, error) {
+	cfg := m.Config
+	rows, err := benchTokenRows(cfg, o)
+	if err != nil {
+		return workload{}, err
 	}
 	ops, ok := m.Backend().(trainer.Ops)
 	if !ok {

@@ -102,7 +102,9 @@ func resolveTrainModel(o *trainOptions) (cfg model.Config, src model.WeightSourc
 	default:
 		return fail(usagef("model: want a path or an inline model config, not %T", m))
 	}
-	if o.pretrained != "" && o.resume == "" {
+	// pretrained gives the starting weights, and the architecture when
+	// the model does not; a resumed run needs only the latter.
+	if o.pretrained != "" && (o.resume == "" || !haveCfg) {
 		if err := checkModel(o.pretrained); err != nil {
 			return fail(err)
 		}
@@ -111,23 +113,12 @@ func resolveTrainModel(o *trainOptions) (cfg model.Config, src model.WeightSourc
 			return fail(usagef("pretrained: %v", err))
 		}
 		cks = append(cks, ck)
-		if haveCfg {
-			if err := sameArchitecture(cfg, ck); err != nil {
-				return fail(usagef("pretrained %s does not fit the model: %v", o.pretrained, err))
-			}
-		} else {
+		if !haveCfg {
 			cfg = ck.Config
+		} else if err := sameArchitecture(cfg, ck); err != nil {
+			return fail(usagef("pretrained %s does not fit the model: %v", o.pretrained, err))
 		}
 		src, from = ck, ck.WeightsPath
-	} else if o.pretrained != "" && !haveCfg {
-		// Resuming a run that named only its starting weights: the
-		// architecture is theirs.
-		ck, err := checkpoint.Open(o.pretrained)
-		if err != nil {
-			return fail(usagef("pretrained: %v", err))
-		}
-		cks = append(cks, ck)
-		cfg = ck.Config
 	}
 	if cfg.Vision.IsResNet() {
 		return fail(usagef("model: a ModifiedResNet image tower cannot be trained yet (its backward pass is not implemented); use a ViT"))

@@ -3,7 +3,6 @@ package checkpoint
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/clip-go/clip/internal/model"
@@ -21,7 +20,7 @@ func (s sources) check(table []model.ParamSpec) error {
 		switch {
 		case !ok:
 			missing = append(missing, fmt.Sprintf("%s %v", p.Name, shapeOf(p.Shape)))
-		case !sameShape(src.shape, p.Shape):
+		case !model.SameShape(src.shape, p.Shape):
 			misshaped = append(misshaped, fmt.Sprintf("%s%s has shape %v, want %v", p.Name, src.origin(p.Name), src.shape, shapeOf(p.Shape)))
 		}
 	}
@@ -44,15 +43,6 @@ func (s sources) check(table []model.ParamSpec) error {
 		return errors.New(strings.Join(problems, "; "))
 	}
 	return nil
-}
-
-// sameShape compares a tensor's shape with a spec's; a scalar may also be
-// stored as [1], which the model accepts too.
-func sameShape(got, want []int) bool {
-	if len(want) == 0 && len(got) == 1 && got[0] == 1 {
-		return true
-	}
-	return slices.Equal(got, shapeOf(want))
 }
 
 // shapeOf normalises a scalar's shape to the empty slice the reader reports.

@@ -157,7 +157,7 @@ func TestReadTensorMatchesReference(t *testing.T) {
 				p := table[i]
 				w := want[p.Name]
 				shape, ok := ck.Shape(p.Name)
-				if !ok || !sameShape(shape, p.Shape) {
+				if !ok || !model.SameShape(shape, p.Shape) {
 					t.Errorf("%s: Shape %v, %v; want %v", p.Name, shape, ok, p.Shape)
 				}
 				dst := make([]float32, p.Numel())

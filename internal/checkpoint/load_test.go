@@ -44,7 +44,7 @@ func TestLoadGolden(t *testing.T) {
 			}
 			for _, p := range table {
 				ht, ok := ck.Tensors[p.Name]
-				if !ok || !sameShape(ht.Shape, p.Shape) || len(ht.Data) != p.Numel() {
+				if !ok || !model.SameShape(ht.Shape, p.Shape) || len(ht.Data) != p.Numel() {
 					t.Errorf("%s: present %v, shape %v, %d values; want %v", p.Name, ok, ht.Shape, len(ht.Data), p.Shape)
 				}
 			}

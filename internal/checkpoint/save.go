@@ -26,7 +26,7 @@ func WriteOpenCLIP(dir string, cfg model.Config, tensors map[string]model.HostTe
 		if !ok {
 			return fmt.Errorf("checkpoint: write %s: missing tensor %s", dir, p.Name)
 		}
-		if !sameShape(t.Shape, p.Shape) || len(t.Data) != p.Numel() {
+		if !model.SameShape(t.Shape, p.Shape) || len(t.Data) != p.Numel() {
 			return fmt.Errorf("checkpoint: write %s: tensor %s has shape %v (%d values), want %v",
 				dir, p.Name, t.Shape, len(t.Data), shapeOf(p.Shape))
 		}

@@ -125,6 +125,15 @@ func rawRGB(c color.Color) (r, g, b uint8) {
 // fromGo copies a decoded Go image into an 8-bit Image of the given mode,
 // keeping the stored (non-premultiplied) samples and, for 16-bit images,
 // their high bytes as PIL's ;16B unpackers do. Gray modes read the red
+// rgbaSampler reads 4-channel pixels of bytesPer bytes a channel (1, or
+// 2 big-endian: the high byte is kept).
+func rgbaSampler(pix []uint8, stride, bytesPer int) func(x, y int) (uint8, uint8, uint8, uint8) {
+	return func(x, y int) (uint8, uint8, uint8, uint8) {
+		p := pix[y*stride+4*bytesPer*x:]
+		return p[0], p[bytesPer], p[2*bytesPer], p[3*bytesPer]
+	}
+}
+
 // channel of colour images, since a gray PNG with tRNS decodes to NRGBA.
 func fromGo(src image.Image, mode string) (*Image, error) {
 	b := src.Bounds()
@@ -144,26 +153,14 @@ func fromGo(src image.Image, mode string) (*Image, error) {
 			return v, v, v, 0xff
 		}
 	case *image.NRGBA:
-		sample = func(x, y int) (uint8, uint8, uint8, uint8) {
-			p := s.Pix[y*s.Stride+4*x:]
-			return p[0], p[1], p[2], p[3]
-		}
+		sample = rgbaSampler(s.Pix, s.Stride, 1)
 	case *image.NRGBA64:
-		sample = func(x, y int) (uint8, uint8, uint8, uint8) {
-			p := s.Pix[y*s.Stride+8*x:]
-			return p[0], p[2], p[4], p[6]
-		}
+		sample = rgbaSampler(s.Pix, s.Stride, 2)
 	case *image.RGBA:
 		// Only opaque images decode to RGBA, where premultiplied = stored.
-		sample = func(x, y int) (uint8, uint8, uint8, uint8) {
-			p := s.Pix[y*s.Stride+4*x:]
-			return p[0], p[1], p[2], p[3]
-		}
+		sample = rgbaSampler(s.Pix, s.Stride, 1)
 	case *image.RGBA64:
-		sample = func(x, y int) (uint8, uint8, uint8, uint8) {
-			p := s.Pix[y*s.Stride+8*x:]
-			return p[0], p[2], p[4], p[6]
-		}
+		sample = rgbaSampler(s.Pix, s.Stride, 2)
 	default:
 		return nil, fmt.Errorf("unexpected decoded type %T for mode %s", src, mode)
 	}

@@ -24,6 +24,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/clip-go/clip/internal/compute"
@@ -114,7 +115,7 @@ func (c *Comm) AllGather(out, in compute.Tensor) error {
 	d := c.h.d
 	c.check(op, !in.IsNil() && !out.IsNil() && len(in.Shape) >= 1 &&
 		len(out.Shape) == len(in.Shape) && out.Shape[0] == d*in.Shape[0] &&
-		sameDims(out.Shape[1:], in.Shape[1:]),
+		slices.Equal(out.Shape[1:], in.Shape[1:]),
 		"out %v must be [%d·n, ...] for in %v [n, ...]", out, d, in)
 	p, err := c.begin(op, call{op: op, a: in.Shape, b: out.Shape, root: -1}, in)
 	if err != nil {
@@ -134,7 +135,7 @@ func (c *Comm) ReduceScatterSum(out, in compute.Tensor) error {
 	d := c.h.d
 	c.check(op, !in.IsNil() && !out.IsNil() && len(out.Shape) >= 1 &&
 		len(out.Shape) == len(in.Shape) && in.Shape[0] == d*out.Shape[0] &&
-		sameDims(out.Shape[1:], in.Shape[1:]),
+		slices.Equal(out.Shape[1:], in.Shape[1:]),
 		"in %v must be [%d·n, ...] for out %v [n, ...]", in, d, out)
 	p, err := c.begin(op, call{op: op, a: in.Shape, b: out.Shape, root: -1}, in)
 	if err != nil {
@@ -261,7 +262,7 @@ type call struct {
 }
 
 func (x call) equal(y call) bool {
-	return x.op == y.op && x.root == y.root && sameDims(x.a, y.a) && sameDims(x.b, y.b)
+	return x.op == y.op && x.root == y.root && slices.Equal(x.a, y.a) && slices.Equal(x.b, y.b)
 }
 
 func (x call) String() string {
@@ -350,16 +351,4 @@ func (h *hub) reduce(p int, dst []float32, lo int, div float64) {
 // share is device r's contiguous part [lo, hi) of n elements split over d.
 func share(n, d, r int) (lo, hi int) {
 	return r * n / d, (r + 1) * n / d
-}
-
-func sameDims(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

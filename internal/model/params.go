@@ -24,6 +24,14 @@ func (p ParamSpec) Numel() int {
 	return n
 }
 
+// Dims is the shape of the spec's tensor: a scalar is one element, [1].
+func (p ParamSpec) Dims() []int {
+	if len(p.Shape) == 0 {
+		return []int{1}
+	}
+	return p.Shape
+}
+
 // Decays reports whether AdamW applies weight decay to this tensor, by
 // OpenCLIP's rule: no decay for tensors with fewer than 2 dimensions or whose
 // name contains bn, ln, bias or logit_scale.

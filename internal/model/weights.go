@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/clip-go/clip/internal/compute"
 )
@@ -26,11 +27,7 @@ func NewParams(arena compute.Arena, specs []ParamSpec) *Params {
 	off := 0
 	for _, s := range specs {
 		n := s.Numel()
-		shape := s.Shape
-		if len(shape) == 0 {
-			shape = []int{1} // a scalar is one element
-		}
-		p.byName[s.Name] = p.All.Slice(off, off+n).Reshape(shape...)
+		p.byName[s.Name] = p.All.Slice(off, off+n).Reshape(s.Dims()...)
 		off += n
 	}
 	return p
@@ -70,7 +67,7 @@ func (p *Params) LoadFrom(be compute.Backend, src WeightSource) error {
 		if !ok {
 			return fmt.Errorf("missing tensor %q (shape %v)", s.Name, s.Shape)
 		}
-		if !sameDims(shape, s.Shape) {
+		if !SameShape(shape, s.Shape) {
 			return fmt.Errorf("tensor %q has shape %v, want %v", s.Name, shape, s.Shape)
 		}
 	}
@@ -121,18 +118,11 @@ func (h HostTensors) ReadTensor(name string, dst []float32) error {
 	return nil
 }
 
-// sameDims compares shapes, treating a scalar [] and [1] as equal.
-func sameDims(a, b []int) bool {
+// SameShape compares shapes, treating a scalar [] and [1] as equal (a
+// checkpoint may store a scalar either way).
+func SameShape(a, b []int) bool {
 	if len(a) == 0 && len(b) == 1 && b[0] == 1 || len(b) == 0 && len(a) == 1 && a[0] == 1 {
 		return true
 	}
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return slices.Equal(a, b)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -71,7 +72,7 @@ func TestWriteRead(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !equalInts(a.Shape, tc.shape) || len(a.Data) != len(tc.data) {
+			if !slices.Equal(a.Shape, tc.shape) || len(a.Data) != len(tc.data) {
 				t.Fatalf("got shape %v with %d values, want %v", a.Shape, len(a.Data), tc.shape)
 			}
 			for i := range tc.data {
@@ -166,16 +167,4 @@ func TestReadErrors(t *testing.T) {
 	if _, err := ReadFile(filepath.Join(t.TempDir(), "missing.npy")); err == nil {
 		t.Error("ReadFile of a missing file succeeded")
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

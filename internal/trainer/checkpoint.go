@@ -51,8 +51,9 @@ type State struct {
 	Seed uint64 `json:"seed"`
 	// Skipped counts the samples skipped so far as unreadable.
 	Skipped int `json:"skipped"`
-	// Devices and BatchSize are recorded to refuse a resume that would not
-	// continue the same run.
+	// BatchSize is recorded to refuse a resume that would not continue the
+	// same run; Devices is for the record (a resume may change it: the
+	// result equals one device's within float32 rounding).
 	Devices   int `json:"devices"`
 	BatchSize int `json:"batch_size"`
 }
@@ -161,7 +162,7 @@ func writeCheckpointFiles(dir string, dev *Device, st State) error {
 	if dev.Opt != nil {
 		var ts []safetensors.Tensor
 		for _, p := range dev.Opt.Params() {
-			shape := shapeOf(p.Spec)
+			shape := p.Spec.Dims()
 			ts = append(ts,
 				safetensors.Tensor{Name: "exp_avg." + p.Spec.Name, DType: safetensors.F32, Shape: shape, Data: download(be, p.M)},
 				safetensors.Tensor{Name: "exp_avg_sq." + p.Spec.Name, DType: safetensors.F32, Shape: shape, Data: download(be, p.V)})
@@ -181,13 +182,6 @@ func writeCheckpointFiles(dir string, dev *Device, st State) error {
 		_, err := w.Write(append(js, '\n'))
 		return err
 	})
-}
-
-func shapeOf(s model.ParamSpec) []int {
-	if len(s.Shape) == 0 {
-		return []int{1}
-	}
-	return s.Shape
 }
 
 func download(be compute.Backend, t compute.Tensor) []float32 {
