@@ -13,15 +13,8 @@ import (
 // result does not depend on the rows around it (see internal/sgemm).
 func (b *Backend) MatMulForward(out, a, w, bias compute.Tensor, transB bool, act compute.Activation) {
 	const op = "MatMulForward"
-	check(len(a.Shape) == 2 && len(w.Shape) == 2 && len(out.Shape) == 2, op, "want 2-D tensors, got out %v a %v b %v", out, a, w)
-	m, k := a.Shape[0], a.Shape[1]
-	n, wk := w.Shape[1], w.Shape[0]
-	if transB {
-		n, wk = w.Shape[0], w.Shape[1]
-	}
-	check(wk == k, op, "inner dimensions differ: a %v b %v transB=%v", a, w, transB)
-	check(out.Shape[0] == m && out.Shape[1] == n, op, "out %v, want [%d,%d]", out, m, n)
-	check(bias.IsNil() || bias.Numel() == n, op, "bias %v, want [%d]", bias, n)
+	m, n, k, err := compute.MatMulDims(out, a, w, bias, transB)
+	check(err == nil, op, "%v", err)
 	sgemm.Gemm(sgemm.Params{
 		M: m, N: n, K: k, TransB: transB, Alpha: 1,
 		A: data(a), B: data(w), C: data(out), Bias: data(bias),

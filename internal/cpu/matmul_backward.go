@@ -12,17 +12,8 @@ import (
 // dBias[N] += the column sums of dOut. Nil outputs are skipped.
 func (b *Backend) MatMulBackward(da, db, dBias, dOut, a, w compute.Tensor, transB bool) {
 	const op = "MatMulBackward"
-	check(len(a.Shape) == 2 && len(w.Shape) == 2 && len(dOut.Shape) == 2, op, "want 2-D tensors, got dOut %v a %v b %v", dOut, a, w)
-	m, k := a.Shape[0], a.Shape[1]
-	n, wk := w.Shape[1], w.Shape[0]
-	if transB {
-		n, wk = w.Shape[0], w.Shape[1]
-	}
-	check(wk == k, op, "inner dimensions differ: a %v b %v transB=%v", a, w, transB)
-	check(dOut.Shape[0] == m && dOut.Shape[1] == n, op, "dOut %v, want [%d,%d]", dOut, m, n)
-	check(da.IsNil() || da.Numel() == m*k, op, "da %v, want [%d,%d]", da, m, k)
-	check(db.IsNil() || db.Numel() == n*k, op, "db %v for b %v", db, w)
-	check(dBias.IsNil() || dBias.Numel() == n, op, "dBias %v, want [%d]", dBias, n)
+	m, n, k, err := compute.MatMulBackwardDims(da, db, dBias, dOut, a, w, transB)
+	check(err == nil, op, "%v", err)
 	g := data(dOut)
 	if !da.IsNil() {
 		// da[M,K] = dOut[M,N]·op(b)ᵀ: b stored [K,N] is read transposed,

@@ -3,50 +3,25 @@
 package cuda
 
 import (
-	"os"
 	"slices"
 	"testing"
 
+	"github.com/clip-go/clip/internal/compute"
 	"github.com/clip-go/clip/internal/cuda/cublaslt"
+	"github.com/clip-go/clip/internal/cuda/gputest"
 	"github.com/clip-go/clip/internal/cuda/nccl"
 )
-
-// skipWithout skips a test whose library is missing, unless the GPU check
-// demands it (CLIP_GPU_REQUIRE=1).
-func skipWithout(t *testing.T, err error) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	if os.Getenv("CLIP_GPU_REQUIRE") == "1" {
-		t.Fatal(err)
-	}
-	t.Skip(err)
-}
 
 // cuBLASLt (loaded with dlopen) computes the same bf16 products.
 func TestMatMulForwardLt(t *testing.T) {
 	path, err := cublaslt.Load()
-	skipWithout(t, err)
+	gputest.SkipWithout(t, err)
 	t.Logf("%s, version %d", path, cublaslt.Version())
 	for _, c := range []gemmCase{{3, 5, 7, true, true, 0}, {200, 768, 300, true, true, 0}, {129, 257, 130, false, false, 0}} {
 		t.Run(c.String(), func(t *testing.T) {
-			r := rng(t)
-			ts := newTensors()
-			defer ts.free(t)
-			a := ts.with(randn(r, c.m*c.k, 1), c.m, c.k)
-			b := ts.with(randn(r, c.k*c.n, 1), c.bShape()...)
-			var bias pair
-			if c.bias {
-				bias = ts.with(randn(r, c.n, 1), c.n)
-			}
-			out := ts.poisoned(c.m, c.n)
-			if err := dev.MatMulForwardLt(out.g, a.g, b.g, bias.g, c.transB); err != nil {
-				t.Fatal(err)
-			}
-			mustSync(t)
-			host.MatMulForward(out.c, a.c, b.c, bias.c, c.transB, 0)
-			expect(t, "cublasLt fwd", c.String(), "out", down(out.g), downCPU(out.c), tolGEMM)
+			checkForward(t, "cublasLt fwd", c, func(out, a, b, bias compute.Tensor) error {
+				return dev.MatMulForwardLt(out, a, b, bias, c.transB)
+			})
 		})
 	}
 }
@@ -55,7 +30,7 @@ func TestMatMulForwardLt(t *testing.T) {
 // collective: each is then the identity or a copy.
 func TestNCCLCommOneRank(t *testing.T) {
 	path, err := nccl.Load()
-	skipWithout(t, err)
+	gputest.SkipWithout(t, err)
 	v, _ := nccl.Version()
 	t.Logf("%s, version %d", path, v)
 	id, err := NewNCCLUniqueID()

@@ -31,15 +31,8 @@ type lt struct {
 // It returns an error if cuBLASLt cannot be loaded or has no algorithm.
 func (d *Device) MatMulForwardLt(out, a, b, bias compute.Tensor, transB bool) error {
 	const op = "MatMulForwardLt"
-	check(len(a.Shape) == 2 && len(b.Shape) == 2 && len(out.Shape) == 2, op, "want 2-D tensors, got out %v a %v b %v", out, a, b)
-	m, k := a.Shape[0], a.Shape[1]
-	n, wk := b.Shape[1], b.Shape[0]
-	if transB {
-		n, wk = b.Shape[0], b.Shape[1]
-	}
-	check(wk == k, op, "inner dimensions differ: a %v b %v transB=%v", a, b, transB)
-	check(out.Shape[0] == m && out.Shape[1] == n, op, "out %v, want [%d,%d]", out, m, n)
-	check(bias.IsNil() || bias.Numel() == n, op, "bias %v, want [%d]", bias, n)
+	m, n, k, err := compute.MatMulDims(out, a, b, bias, transB)
+	check(err == nil, op, "%v", err)
 	if d.lt == nil {
 		var h *cublaslt.Handle
 		if err := d.do(func() error {
@@ -59,7 +52,6 @@ func (d *Device) MatMulForwardLt(out, a, b, bias compute.Tensor, transB bool) er
 	key := ltKey{m, n, k, kp, ldb, transB, !bias.IsNil()}
 	plan, ok := d.lt.plans[key]
 	if !ok {
-		var err error
 		if err = d.do(func() error {
 			plan, err = d.lt.h.NewPlan(m, n, k, kp, ldb, n, transB, !bias.IsNil(), ltWorkspace)
 			return err
@@ -76,15 +68,11 @@ func (d *Device) MatMulForwardLt(out, a, b, bias compute.Tensor, transB bool) er
 	c := carver{base: ws}
 	abf, bbf, lws := c.take(aBytes), c.take(bBytes), c.take(int64(plan.WSSize))
 	d.toBF16(abf, mp, kp, devPtr(a), m, k, k)
-	if transB {
-		d.toBF16(bbf, np, kp, devPtr(b), n, k, k)
-	} else {
-		d.toBF16(bbf, kp, np, devPtr(b), k, n, n)
-	}
+	d.bToBF16(bbf, b, n, k, transB)
 	if d.err != nil {
 		return d.Sync()
 	}
-	err := d.do(func() error {
+	err = d.do(func() error {
 		return plan.Run(1, 0, uintptr(abf), uintptr(bbf), uintptr(devPtr(out)), uintptr(devPtr(bias)),
 			uintptr(lws), plan.WSSize, d.streamHandle())
 	})

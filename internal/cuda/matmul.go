@@ -13,15 +13,8 @@ import (
 // bias may be nil. The device twin of cpu.Backend.MatMulForward.
 func (d *Device) MatMulForward(out, a, b, bias compute.Tensor, transB bool, act compute.Activation) {
 	const op = "MatMulForward"
-	check(len(a.Shape) == 2 && len(b.Shape) == 2 && len(out.Shape) == 2, op, "want 2-D tensors, got out %v a %v b %v", out, a, b)
-	m, k := a.Shape[0], a.Shape[1]
-	n, wk := b.Shape[1], b.Shape[0]
-	if transB {
-		n, wk = b.Shape[0], b.Shape[1]
-	}
-	check(wk == k, op, "inner dimensions differ: a %v b %v transB=%v", a, b, transB)
-	check(out.Shape[0] == m && out.Shape[1] == n, op, "out %v, want [%d,%d]", out, m, n)
-	check(bias.IsNil() || bias.Numel() == n, op, "bias %v, want [%d]", bias, n)
+	m, n, k, err := compute.MatMulDims(out, a, b, bias, transB)
+	check(err == nil, op, "%v", err)
 	check(act >= compute.ActNone && act <= compute.ActReLU, op, "unknown activation %d", int(act))
 	if m == 0 || n == 0 {
 		return
@@ -34,14 +27,11 @@ func (d *Device) MatMulForward(out, a, b, bias compute.Tensor, transB bool, act 
 	c := carver{base: ws}
 	abf, bbf := c.take(bf16Bytes(mp, kp)), c.take(bf16Bytes(kp, np))
 	d.toBF16(abf, mp, kp, devPtr(a), m, k, k)
-	g := gemmCall{c: devPtr(out), ldc: n, a: abf, lda: kp, b: bbf, bias: devPtr(bias),
+	g := gemmCall{kernel: "gemm_kn", c: devPtr(out), ldc: n, a: abf, lda: kp, b: bbf, bias: devPtr(bias),
 		m: m, n: n, mPad: mp, nPad: np, kPad: kp, alpha: 1, act: int(act)}
+	g.ldb = d.bToBF16(bbf, b, n, k, transB)
 	if transB {
-		d.toBF16(bbf, np, kp, devPtr(b), n, k, k)
-		g.kernel, g.ldb = "gemm_nk", kp
-	} else {
-		d.toBF16(bbf, kp, np, devPtr(b), k, n, n)
-		g.kernel, g.ldb = "gemm_kn", np
+		g.kernel = "gemm_nk"
 	}
 	d.gemm(g)
 }
@@ -53,17 +43,8 @@ func (d *Device) MatMulForward(out, a, b, bias compute.Tensor, transB bool, act 
 // products run on tensor cores from bf16 copies, accumulating in fp32.
 func (d *Device) MatMulBackward(da, db, dBias, dOut, a, b compute.Tensor, transB bool) {
 	const op = "MatMulBackward"
-	check(len(a.Shape) == 2 && len(b.Shape) == 2 && len(dOut.Shape) == 2, op, "want 2-D tensors, got dOut %v a %v b %v", dOut, a, b)
-	m, k := a.Shape[0], a.Shape[1]
-	n, wk := b.Shape[1], b.Shape[0]
-	if transB {
-		n, wk = b.Shape[0], b.Shape[1]
-	}
-	check(wk == k, op, "inner dimensions differ: a %v b %v transB=%v", a, b, transB)
-	check(dOut.Shape[0] == m && dOut.Shape[1] == n, op, "dOut %v, want [%d,%d]", dOut, m, n)
-	check(da.IsNil() || da.Numel() == m*k, op, "da %v, want [%d,%d]", da, m, k)
-	check(db.IsNil() || db.Numel() == n*k, op, "db %v for b %v", db, b)
-	check(dBias.IsNil() || dBias.Numel() == n, op, "dBias %v, want [%d]", dBias, n)
+	m, n, k, err := compute.MatMulBackwardDims(da, db, dBias, dOut, a, b, transB)
+	check(err == nil, op, "%v", err)
 	if m == 0 {
 		return // empty sums everywhere; da is empty
 	}
@@ -91,15 +72,13 @@ func (d *Device) MatMulBackward(da, db, dBias, dOut, a, b compute.Tensor, transB
 	gbf, abf, bbf := c.take(gBytes), c.take(aBytes), c.take(bBytes)
 	d.toBF16(gbf, mp, np, devPtr(dOut), m, n, n)
 	if !da.IsNil() {
-		g := gemmCall{c: devPtr(da), ldc: k, a: gbf, lda: np, b: bbf, m: m, n: k, mPad: mp, nPad: kp, kPad: np, alpha: 1}
+		// da = dOut·bᵀ, b stored [K,N]: B operand [n=K][k=N]; with transB
+		// da = dOut·b, b stored [N,K]: B operand [k=N][n=K].
+		g := gemmCall{kernel: "gemm_nk", c: devPtr(da), ldc: k, a: gbf, lda: np, b: bbf,
+			m: m, n: k, mPad: mp, nPad: kp, kPad: np, alpha: 1}
+		g.ldb = d.bToBF16(bbf, b, n, k, transB)
 		if transB {
-			// da = dOut·b, b stored [N,K]: B operand [k=N][n=K].
-			d.toBF16(bbf, np, kp, devPtr(b), n, k, k)
-			g.kernel, g.ldb = "gemm_kn", kp
-		} else {
-			// da = dOut·bᵀ, b stored [K,N]: B operand [n=K][k=N].
-			d.toBF16(bbf, kp, np, devPtr(b), k, n, n)
-			g.kernel, g.ldb = "gemm_nk", np
+			g.kernel = "gemm_kn"
 		}
 		d.gemm(g)
 	}

@@ -4,6 +4,7 @@ package cuda
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/clip-go/clip/internal/compute"
@@ -53,23 +54,40 @@ func (c gemmCase) bShape() []int {
 	return []int{c.k, c.n}
 }
 
+// operands returns random a[M,K] and b ([K,N], or [N,K] when transB).
+func (c gemmCase) operands(r *rand.Rand, ts *tensors) (a, b pair) {
+	a = ts.with(randn(r, c.m*c.k, 1), c.m, c.k)
+	b = ts.with(randn(r, c.k*c.n, 1), c.bShape()...)
+	return a, b
+}
+
+// checkForward runs case c through fwd on the GPU, into an output poisoned
+// with NaN, and compares the result with the CPU backend's MatMulForward.
+func checkForward(t *testing.T, kernel string, c gemmCase, fwd func(out, a, b, bias compute.Tensor) error) {
+	r := rng(t)
+	ts := newTensors()
+	defer ts.free(t)
+	a, b := c.operands(r, ts)
+	var bias pair
+	if c.bias {
+		bias = ts.with(randn(r, c.n, 1), c.n)
+	}
+	out := ts.poisoned(c.m, c.n)
+	if err := fwd(out.g, a.g, b.g, bias.g); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t)
+	host.MatMulForward(out.c, a.c, b.c, bias.c, c.transB, c.act)
+	expect(t, kernel, c.String(), "out", down(out.g), downCPU(out.c), tolGEMM)
+}
+
 func TestMatMulForward(t *testing.T) {
 	for _, c := range gemmCases {
 		t.Run(c.String(), func(t *testing.T) {
-			r := rng(t)
-			ts := newTensors()
-			defer ts.free(t)
-			a := ts.with(randn(r, c.m*c.k, 1), c.m, c.k)
-			b := ts.with(randn(r, c.k*c.n, 1), c.bShape()...)
-			var bias pair
-			if c.bias {
-				bias = ts.with(randn(r, c.n, 1), c.n)
-			}
-			out := ts.poisoned(c.m, c.n)
-			dev.MatMulForward(out.g, a.g, b.g, bias.g, c.transB, c.act)
-			mustSync(t)
-			host.MatMulForward(out.c, a.c, b.c, bias.c, c.transB, c.act)
-			expect(t, "gemm fwd", c.String(), "out", down(out.g), downCPU(out.c), tolGEMM)
+			checkForward(t, "gemm fwd", c, func(out, a, b, bias compute.Tensor) error {
+				dev.MatMulForward(out, a, b, bias, c.transB, c.act)
+				return nil
+			})
 		})
 	}
 }
@@ -83,8 +101,7 @@ func TestMatMulBackward(t *testing.T) {
 			r := rng(t)
 			ts := newTensors()
 			defer ts.free(t)
-			a := ts.with(randn(r, c.m*c.k, 1), c.m, c.k)
-			b := ts.with(randn(r, c.k*c.n, 1), c.bShape()...)
+			a, b := c.operands(r, ts)
 			dOut := ts.with(randn(r, c.m*c.n, 1), c.m, c.n)
 			da := ts.poisoned(c.m, c.k)
 			db := ts.with(randn(r, c.k*c.n, 1), c.bShape()...)
@@ -110,8 +127,7 @@ func TestMatMulBackwardPartial(t *testing.T) {
 	ts := newTensors()
 	defer ts.free(t)
 	c := gemmCase{m: 70, k: 40, n: 90, transB: true}
-	a := ts.with(randn(r, c.m*c.k, 1), c.m, c.k)
-	b := ts.with(randn(r, c.k*c.n, 1), c.bShape()...)
+	a, b := c.operands(r, ts)
 	dOut := ts.with(randn(r, c.m*c.n, 1), c.m, c.n)
 	db := ts.with(make([]float32, c.k*c.n), c.bShape()...)
 	dBias := ts.with(make([]float32, c.n), c.n)

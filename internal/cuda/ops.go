@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	"gorgonia.org/cu"
+
+	"github.com/clip-go/clip/internal/compute"
 )
 
 // check panics with the op name when a programmer error (a shape mismatch)
@@ -33,6 +35,18 @@ func (d *Device) toBF16(dst cu.DevicePtr, rowsPad, colsPad int, src cu.DevicePtr
 	blocks := min(ceilDiv(chunks, 256), 8192)
 	d.launch("cvt_pad_bf16", dim3{blocks, 1, 1}, dim3{256, 1, 1},
 		ptrArg(dst), intArg(rowsPad), intArg(colsPad), ptrArg(src), intArg(rows), intArg(cols), intArg(ld))
+}
+
+// bToBF16 queues dst = the padded bf16 copy of a product's b operand as
+// it is stored, [N,K] when transB, else [K,N], and returns the copy's row
+// stride: pad(K) or pad(N).
+func (d *Device) bToBF16(dst cu.DevicePtr, b compute.Tensor, n, k int, transB bool) (ld int) {
+	if transB {
+		d.toBF16(dst, pad(n), pad(k), devPtr(b), n, k, k)
+		return pad(k)
+	}
+	d.toBF16(dst, pad(k), pad(n), devPtr(b), k, n, n)
+	return pad(n)
 }
 
 // bf16Bytes is the size of a padded bf16 copy.

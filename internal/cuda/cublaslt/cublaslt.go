@@ -156,7 +156,6 @@ import "C"
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"unsafe"
 
@@ -172,19 +171,19 @@ var (
 // Load finds and loads cuBLASLt once, returning the path it used.
 func Load() (string, error) {
 	loadOnce.Do(func() {
-		var tried []string
-		for _, p := range dl.Candidates("CLIP_CUBLASLT_LIB", []string{"libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so.11"}, "cublas/lib") {
-			cp := C.CString(p)
-			var buf [512]C.char
-			e := C.lt_open(cp, &buf[0], C.size_t(len(buf)))
-			C.free(unsafe.Pointer(cp))
-			if e == nil {
-				loaded = p
-				return
-			}
-			tried = append(tried, p+": "+C.GoString(e))
+		loaded, loadErr = dl.Load("cuBLASLt", "CLIP_CUBLASLT_LIB", []string{"libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so.11"}, "cublas/lib",
+			func(p string) error {
+				cp := C.CString(p)
+				defer C.free(unsafe.Pointer(cp))
+				var buf [512]C.char
+				if e := C.lt_open(cp, &buf[0], C.size_t(len(buf))); e != nil {
+					return errors.New(C.GoString(e))
+				}
+				return nil
+			})
+		if loadErr != nil {
+			loadErr = fmt.Errorf("cublaslt: %w", loadErr)
 		}
-		loadErr = fmt.Errorf("cublaslt: no usable cuBLASLt (set CLIP_CUBLASLT_LIB):\n  %s", strings.Join(tried, "\n  "))
 	})
 	return loaded, loadErr
 }

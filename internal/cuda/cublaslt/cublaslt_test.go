@@ -3,8 +3,9 @@
 package cublaslt
 
 import (
-	"os"
 	"testing"
+
+	"github.com/clip-go/clip/internal/cuda/gputest"
 )
 
 // Load resolves every entry point of whichever cuBLASLt it finds (Debian's
@@ -12,12 +13,7 @@ import (
 // library the test skips, unless CLIP_GPU_REQUIRE=1.
 func TestLoad(t *testing.T) {
 	path, err := Load()
-	if err != nil {
-		if os.Getenv("CLIP_GPU_REQUIRE") == "1" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
+	gputest.SkipWithout(t, err)
 	if v := Version(); v < 110000 {
 		t.Errorf("%s: version %d, want CUDA 11 or newer", path, v)
 	}

@@ -1,9 +1,11 @@
 package dl
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 )
 
 // Candidates lists, in the order to try them, the paths or sonames of a
@@ -39,4 +41,20 @@ func Candidates(env string, sonames []string, pkgDir string) []string {
 		}
 	}
 	return out
+}
+
+// Load tries the Candidates of a library in order with open, which loads
+// one path or says why it cannot, and returns the first path open accepts.
+// Otherwise the error names the library (what) and env and lists every
+// path tried with its failure.
+func Load(what, env string, sonames []string, pkgDir string, open func(path string) error) (string, error) {
+	var tried []string
+	for _, p := range Candidates(env, sonames, pkgDir) {
+		err := open(p)
+		if err == nil {
+			return p, nil
+		}
+		tried = append(tried, p+": "+err.Error())
+	}
+	return "", fmt.Errorf("no usable %s (set %s):\n  %s", what, env, strings.Join(tried, "\n  "))
 }

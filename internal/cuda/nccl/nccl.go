@@ -81,8 +81,8 @@ static nc_result nc_group_end(void) { return p_group_end(); }
 import "C"
 
 import (
+	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"unsafe"
 
@@ -105,19 +105,18 @@ var (
 // Load finds and loads NCCL once, returning the path it used.
 func Load() (string, error) {
 	loadOnce.Do(func() {
-		var tried []string
-		for _, p := range dl.Candidates("CLIP_NCCL_LIB", []string{"libnccl.so.2"}, "nccl/lib") {
+		loaded, loadErr = dl.Load("NCCL", "CLIP_NCCL_LIB", []string{"libnccl.so.2"}, "nccl/lib", func(p string) error {
 			cp := C.CString(p)
+			defer C.free(unsafe.Pointer(cp))
 			var buf [512]C.char
-			e := C.nc_open(cp, &buf[0], C.size_t(len(buf)))
-			C.free(unsafe.Pointer(cp))
-			if e == nil {
-				loaded = p
-				return
+			if e := C.nc_open(cp, &buf[0], C.size_t(len(buf))); e != nil {
+				return errors.New(C.GoString(e))
 			}
-			tried = append(tried, p+": "+C.GoString(e))
+			return nil
+		})
+		if loadErr != nil {
+			loadErr = fmt.Errorf("nccl: %w", loadErr)
 		}
-		loadErr = fmt.Errorf("nccl: no usable NCCL (set CLIP_NCCL_LIB):\n  %s", strings.Join(tried, "\n  "))
 	})
 	return loaded, loadErr
 }

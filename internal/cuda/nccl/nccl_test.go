@@ -3,20 +3,16 @@
 package nccl
 
 import (
-	"os"
 	"testing"
+
+	"github.com/clip-go/clip/internal/cuda/gputest"
 )
 
 // Load resolves every entry point of the NCCL it finds; without one (as on
 // Debian, which has no NCCL) the test skips, unless CLIP_GPU_REQUIRE=1.
 func TestLoad(t *testing.T) {
 	path, err := Load()
-	if err != nil {
-		if os.Getenv("CLIP_GPU_REQUIRE") == "1" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
+	gputest.SkipWithout(t, err)
 	v, err := Version()
 	if err != nil {
 		t.Fatal(err)
