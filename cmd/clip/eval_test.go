@@ -12,6 +12,7 @@ import (
 
 	"github.com/clip-go/clip/internal/cpu"
 	"github.com/clip-go/clip/internal/golden"
+	"github.com/clip-go/clip/internal/testfs"
 )
 
 // zeroShotOut is the JSON output of clip eval zeroshot.
@@ -488,9 +489,7 @@ func TestEvalRetrievalGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	tsv := filepath.Join(root, "pairs.tsv")
-	if err := os.WriteFile(tsv, []byte(table.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testfs.WriteFile(t, tsv, []byte(table.String()))
 	r := runCLI(t, "eval", "retrieval", "--model", mdir, "--data", tsv, "--format", "json")
 	r.expect(t, exitOK)
 	got := parseRetrieval(t, r.out)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"github.com/clip-go/clip/internal/model"
 	"github.com/clip-go/clip/internal/npy"
 	"github.com/clip-go/clip/internal/pipeline"
+	"github.com/clip-go/clip/internal/testfs"
 )
 
 // TestMain clears the CLIP_ variables of the developer's shell, which
@@ -198,15 +198,7 @@ func (t fakeTokenizer) Tokenize(text string, n int) []int32 {
 // writeFiles creates files (name -> content) under dir.
 func writeFiles(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testfs.WriteFiles(t, dir, files)
 }
 
 // readNPY reads an output array.

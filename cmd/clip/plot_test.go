@@ -2,11 +2,11 @@ package main
 
 import (
 	"fmt"
-	"image/png"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/clip-go/clip/internal/testfs"
 )
 
 // writeRun creates a run folder with a metrics.jsonl of steps training
@@ -29,16 +29,7 @@ func writeRun(t *testing.T, steps int) string {
 // checkPNGFile decodes a chart and checks its size.
 func checkPNGFile(t *testing.T, path string) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	if b := img.Bounds(); b.Dx() < 200 || b.Dy() < 150 || b.Dx() > 4000 || b.Dy() > 4000 {
+	if b := testfs.ReadPNG(t, path).Bounds(); b.Dx() < 200 || b.Dy() < 150 || b.Dx() > 4000 || b.Dy() > 4000 {
 		t.Errorf("%s: %v pixels", path, b)
 	}
 }

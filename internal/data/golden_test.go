@@ -13,6 +13,7 @@ import (
 	"github.com/clip-go/clip/internal/golden"
 	"github.com/clip-go/clip/internal/imageproc"
 	"github.com/clip-go/clip/internal/model"
+	"github.com/clip-go/clip/internal/testfs"
 	"github.com/clip-go/clip/internal/tokenizer"
 )
 
@@ -125,7 +126,7 @@ func TestGoldenImagesInShard(t *testing.T) {
 		members = append(members, member{key + filepath.Ext(name), img}, member{key + ".json", []byte(`{"caption": "` + name + `"}`)})
 	}
 	shard := filepath.Join(t.TempDir(), "golden-0000.tar")
-	writeFile(t, shard, tarBytes(t, members))
+	testfs.WriteFile(t, shard, tarBytes(t, members))
 	ds, err := Open(shard, TableOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/clip-go/clip/internal/testfs"
 )
 
 // testImage is a small RGB image whose pixels depend on seed, so that
@@ -53,14 +55,21 @@ func webpBytes(t testing.TB) []byte {
 	return b
 }
 
-func writeFile(t testing.TB, path string, data []byte) {
+// wantError checks a call's error against want, a substring it must
+// contain, or no error for want == "". It reports whether an error was
+// wanted: the case has nothing more to check then.
+func wantError(t testing.TB, err error, want string) bool {
 	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
+	if want == "" {
+		if err != nil {
+			t.Fatal(err)
+		}
+		return false
 	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want one containing %q", err, want)
 	}
+	return true
 }
 
 // member is one tar entry; a name ending in "/" is a directory.
@@ -108,10 +117,10 @@ func imageTable(t testing.TB, dir string, n, size int, bad ...int) string {
 		if isBad[i] {
 			data = []byte("this is not an image")
 		}
-		writeFile(t, filepath.Join(dir, name), data)
+		testfs.WriteFile(t, filepath.Join(dir, name), data)
 		csv.WriteString(name + ",caption " + strconv.Itoa(i) + "\n")
 	}
 	path := filepath.Join(dir, "data.csv")
-	writeFile(t, path, []byte(csv.String()))
+	testfs.WriteFile(t, path, []byte(csv.String()))
 	return path
 }

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/clip-go/clip/internal/testfs"
 )
 
 func TestOpenShards(t *testing.T) {
@@ -135,17 +137,11 @@ func TestOpenShards(t *testing.T) {
 					b = []byte("this is a text file, not a tar archive, but it is long enough to hold a header block" + strings.Repeat(".", 600))
 				}
 				b = b[:len(b)-c.cut[name]]
-				writeFile(t, filepath.Join(dir, name), b)
+				testfs.WriteFile(t, filepath.Join(dir, name), b)
 			}
 			ds, err := OpenShards(filepath.Join(dir, c.pattern))
-			if c.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
-					t.Fatalf("error %v, want one containing %q", err, c.wantErr)
-				}
+			if wantError(t, err, c.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			var got []want
 			for i, s := range ds.Samples {
@@ -183,7 +179,7 @@ func TestOpenShards(t *testing.T) {
 func TestReadImageErrors(t *testing.T) {
 	dir := t.TempDir()
 	shard := filepath.Join(dir, "s.tar")
-	writeFile(t, shard, tarBytes(t, []member{{"a.png", pngBytes(t, 4, 4, 0)}, {"a.txt", []byte("x")}}))
+	testfs.WriteFile(t, shard, tarBytes(t, []member{{"a.png", pngBytes(t, 4, 4, 0)}, {"a.txt", []byte("x")}}))
 	ds, err := OpenShards(shard)
 	if err != nil {
 		t.Fatal(err)

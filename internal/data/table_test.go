@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/clip-go/clip/internal/testfs"
 )
 
 func TestReadTable(t *testing.T) {
@@ -125,7 +127,7 @@ func TestReadTable(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, c.file)
-			writeFile(t, path, []byte(c.content))
+			testfs.WriteFile(t, path, []byte(c.content))
 			ds, err := ReadTable(path, c.opt)
 			if c.wantErr != "" {
 				if err == nil {
@@ -167,8 +169,8 @@ func TestReadTable(t *testing.T) {
 
 func TestOpenDispatch(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "t.TSV"), []byte("filepath\ttitle\na.png\tx\n"))
-	writeFile(t, filepath.Join(dir, "s-0.tar"), tarBytes(t, []member{{"k.png", pngBytes(t, 4, 4, 0)}, {"k.txt", []byte("cap")}}))
+	testfs.WriteFile(t, filepath.Join(dir, "t.TSV"), []byte("filepath\ttitle\na.png\tx\n"))
+	testfs.WriteFile(t, filepath.Join(dir, "s-0.tar"), tarBytes(t, []member{{"k.png", pngBytes(t, 4, 4, 0)}, {"k.txt", []byte("cap")}}))
 	cases := []struct {
 		spec    string
 		wantN   int
@@ -184,14 +186,8 @@ func TestOpenDispatch(t *testing.T) {
 	for _, c := range cases {
 		t.Run(filepath.Base(c.spec), func(t *testing.T) {
 			ds, err := Open(c.spec, TableOptions{})
-			if c.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
-					t.Fatalf("error %v, want one containing %q", err, c.wantErr)
-				}
+			if wantError(t, err, c.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if ds.Len() != c.wantN {
 				t.Errorf("Len %d, want %d", ds.Len(), c.wantN)

@@ -6,26 +6,14 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-)
 
-// writeTree creates files (name -> content) under dir.
-func writeTree(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
+	"github.com/clip-go/clip/internal/testfs"
+)
 
 func TestReadImageFolder(t *testing.T) {
 	dir := t.TempDir()
 	root := filepath.Join(dir, "root")
-	writeTree(t, dir, map[string]string{
+	testfs.WriteFiles(t, dir, map[string]string{
 		"root/dog/b.png":                "",
 		"root/dog/a.JPG":                "",
 		"root/dog/deep/c.webp":          "",
@@ -73,7 +61,7 @@ func TestReadImageFolder(t *testing.T) {
 
 func TestReadImageFolderErrors(t *testing.T) {
 	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{
+	testfs.WriteFiles(t, dir, map[string]string{
 		"flat/a.png":         "",
 		"empty/cat/a.png":    "",
 		"empty/dog/note.txt": "",
@@ -113,9 +101,7 @@ func TestReadClassNames(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "names.txt")
-			if err := os.WriteFile(p, []byte(tc.content), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			testfs.WriteFile(t, p, []byte(tc.content))
 			got, err := ReadClassNames(p, folders)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
@@ -138,7 +124,7 @@ func TestReadClassNames(t *testing.T) {
 
 func TestReadTemplates(t *testing.T) {
 	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{
+	testfs.WriteFiles(t, dir, map[string]string{
 		"ok.txt":    "a photo of a {}.\r\n\n  {}, drawn  \n",
 		"bad.txt":   "a {}\n\nno braces\n",
 		"empty.txt": " \n",

@@ -9,11 +9,12 @@ import (
 	"testing"
 
 	"github.com/clip-go/clip/internal/pipeline"
+	"github.com/clip-go/clip/internal/testfs"
 )
 
 func TestZeroShot(t *testing.T) {
 	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{
+	testfs.WriteFiles(t, dir, map[string]string{
 		"c0/a.png": "1,0,0",     // red: correct
 		"c0/b.png": "0.4,0.5,0", // red scored below green: rank 1
 		"c1/a.png": "0,1,0",     // green: correct
@@ -57,7 +58,7 @@ func TestZeroShot(t *testing.T) {
 
 func TestZeroShotFolderNames(t *testing.T) {
 	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{"blue/a.png": "0,0,1", "green/a.png": "0,1,0", "red/a.png": "0,1,0"})
+	testfs.WriteFiles(t, dir, map[string]string{"blue/a.png": "0,0,1", "green/a.png": "0,1,0", "red/a.png": "0,1,0"})
 	f, err := ReadImageFolder(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +100,7 @@ func TestZeroShotErrors(t *testing.T) {
 
 func TestRetrieval(t *testing.T) {
 	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{"0.png": "1,0,0", "1.png": "0,1,0", "2.png": "0.9,0,0.1", "3.png": "bad"})
+	testfs.WriteFiles(t, dir, map[string]string{"0.png": "1,0,0", "1.png": "0,1,0", "2.png": "0.9,0,0.1", "3.png": "bad"})
 	images := []string{filepath.Join(dir, "0.png"), filepath.Join(dir, "1.png"), filepath.Join(dir, "2.png"), filepath.Join(dir, "3.png")}
 	var prompts []string
 	res, err := Retrieval(context.Background(), newFakeModel(&prompts), images, []string{"red", "green", "blue", "green again"}, pipeline.BatchOptions{BatchSize: 3})

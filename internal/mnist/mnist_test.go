@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/binary"
 	"image"
-	"image/png"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/clip-go/clip/internal/data"
 	"github.com/clip-go/clip/internal/eval"
+	"github.com/clip-go/clip/internal/testfs"
 )
 
 // idxBytes builds an idx file: magic, dimensions, then data.
@@ -144,9 +144,7 @@ func tinyMNIST(t *testing.T) string {
 		"t10k-labels-idx1-ubyte":     idxBytes(0x801, []uint32{2}, []byte{1, 9}),
 	}
 	for name, b := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testfs.WriteFile(t, filepath.Join(dir, name), b)
 	}
 	return dir
 }
@@ -252,14 +250,7 @@ func TestBuildLimitAndErrors(t *testing.T) {
 // given first pixel and a white last pixel.
 func checkDigitPNG(t *testing.T, path string, first byte) {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := png.Decode(bytes.NewReader(b))
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
+	img := testfs.ReadPNG(t, path)
 	g, ok := img.(*image.Gray)
 	if !ok || g.Bounds().Dx() != 3 || g.Bounds().Dy() != 2 || g.Pix[0] != first || g.Pix[5] != 255 {
 		t.Errorf("%s: %T %v", path, img, img.Bounds())

@@ -18,23 +18,27 @@ import (
 	"github.com/clip-go/clip/internal/atomicfile"
 )
 
-// Chart is one PNG of training curves: one line per key of Record.Values.
+// Chart is one PNG of curves: one line per key.
 type Chart struct {
 	File   string // file name in the output folder
 	Title  string
 	YLabel string
 	Keys   []string
+	// Smooth draws a long series faintly under its moving average, for a
+	// noisy per-step value (the loss); the legend then goes at the top,
+	// where a falling curve is not.
+	Smooth bool
 }
 
-// TrainingCharts are the charts drawn from the training lines, each only
-// when its keys have at least one value.
+// TrainingCharts are the charts drawn from the training lines (keys of
+// Record.Values), each only when its keys have at least one value.
 var TrainingCharts = []Chart{
-	{"loss.png", "Training loss", "contrastive loss", []string{"loss"}},
-	{"lr.png", "Learning rate", "learning rate", []string{"lr"}},
-	{"logit_scale.png", "Logit scale", "logit_scale (ln of the similarity scale)", []string{"logit_scale"}},
-	{"grad_norm.png", "Gradient norm", "global gradient norm", []string{"grad_norm"}},
-	{"throughput.png", "Throughput", "samples / s", []string{"samples_per_s"}},
-	{"data_wait.png", "Time waiting for data", "fraction of step time", []string{"data_wait"}},
+	{"loss.png", "Training loss", "contrastive loss", []string{"loss"}, true},
+	{"lr.png", "Learning rate", "learning rate", []string{"lr"}, false},
+	{"logit_scale.png", "Logit scale", "logit_scale (ln of the similarity scale)", []string{"logit_scale"}, false},
+	{"grad_norm.png", "Gradient norm", "global gradient norm", []string{"grad_norm"}, false},
+	{"throughput.png", "Throughput", "samples / s", []string{"samples_per_s"}, false},
+	{"data_wait.png", "Time waiting for data", "fraction of step time", []string{"data_wait"}, false},
 }
 
 // Size of every chart: 7 x 4.5 inches, 672 x 432 pixels at the PNG
@@ -115,30 +119,28 @@ func Write(recs []Record, outDir string) ([]string, error) {
 		return nil, fmt.Errorf("plot: %w", err)
 	}
 	var written []string
-	draw := func(file, title, ylabel string, ss []series, smooth bool) error {
-		p := chart(title, ylabel, ss, smooth)
-		// Training curves mostly fall (loss) or settle, evaluations rise:
-		// put the legend where the lines usually are not.
-		p.Legend.Top = smooth
-		dest := filepath.Join(outDir, file)
-		if err := savePNG(p, dest); err != nil {
+	// draw writes chart c of the values that values(r) holds under its
+	// keys, unless none has a value.
+	draw := func(c Chart, values func(Record) map[string]float64) error {
+		var ss []series
+		for _, k := range c.Keys {
+			xys := points(recs, func(r Record) (float64, bool) { v, ok := values(r)[k]; return v, ok })
+			if len(xys) > 0 {
+				ss = append(ss, series{k, xys})
+			}
+		}
+		if len(ss) == 0 {
+			return nil
+		}
+		dest := filepath.Join(outDir, c.File)
+		if err := savePNG(chart(c, ss), dest); err != nil {
 			return err
 		}
 		written = append(written, dest)
 		return nil
 	}
 	for _, c := range TrainingCharts {
-		var ss []series
-		for _, k := range c.Keys {
-			xys := points(recs, func(r Record) (float64, bool) { v, ok := r.Values[k]; return v, ok })
-			if len(xys) > 0 {
-				ss = append(ss, series{k, xys})
-			}
-		}
-		if len(ss) == 0 {
-			continue
-		}
-		if err := draw(c.File, c.Title, c.YLabel, ss, c.File == "loss.png"); err != nil {
+		if err := draw(c, func(r Record) map[string]float64 { return r.Values }); err != nil {
 			return written, err
 		}
 	}
@@ -149,17 +151,8 @@ func Write(recs []Record, outDir string) ([]string, error) {
 	}
 	sort.Strings(names)
 	for _, g := range names {
-		var ss []series
-		for _, k := range groups[g] {
-			xys := points(recs, func(r Record) (float64, bool) { v, ok := r.Eval[k]; return v, ok })
-			if len(xys) > 0 {
-				ss = append(ss, series{k, xys})
-			}
-		}
-		if len(ss) == 0 {
-			continue
-		}
-		if err := draw(g+".png", "Evaluation: "+g, "value", ss, false); err != nil {
+		c := Chart{File: g + ".png", Title: "Evaluation: " + g, YLabel: "value", Keys: groups[g]}
+		if err := draw(c, func(r Record) map[string]float64 { return r.Eval }); err != nil {
 			return written, err
 		}
 	}
@@ -181,14 +174,17 @@ func allKeys() []string {
 // sparse curves (evaluations) read better with their points marked.
 const pointsUpTo = 60
 
-// chart builds one plot. With smooth, a long series is drawn faintly with
-// its exponential moving average on top, as training dashboards do, since
-// the per-step loss is noisy.
-func chart(title, ylabel string, ss []series, smooth bool) *gplot.Plot {
+// chart builds the plot of c's series ss. With c.Smooth, a long series is
+// drawn faintly with its exponential moving average on top, as training
+// dashboards do, since the per-step loss is noisy.
+func chart(c Chart, ss []series) *gplot.Plot {
 	p := gplot.New()
-	p.Title.Text = title
+	p.Title.Text = c.Title
 	p.X.Label.Text = "step"
-	p.Y.Label.Text = ylabel
+	p.Y.Label.Text = c.YLabel
+	// Training curves mostly fall (loss) or settle, evaluations rise: put
+	// the legend where the lines usually are not.
+	p.Legend.Top = c.Smooth
 	p.Add(plotter.NewGrid())
 	for i, s := range ss {
 		col := plotutil.Color(i)
@@ -209,7 +205,7 @@ func chart(title, ylabel string, ss []series, smooth bool) *gplot.Plot {
 			continue
 		}
 		l.Color = col
-		if smooth {
+		if c.Smooth {
 			l.Color = color.RGBA{R: 180, G: 180, B: 200, A: 255}
 			sm, err := plotter.NewLine(ema(s.xys))
 			if err == nil {

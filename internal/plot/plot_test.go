@@ -2,7 +2,6 @@ package plot
 
 import (
 	"fmt"
-	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,14 +10,14 @@ import (
 	"testing"
 
 	"gonum.org/v1/plot/plotter"
+
+	"github.com/clip-go/clip/internal/testfs"
 )
 
 func writeMetrics(t *testing.T, content string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "metrics.jsonl")
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testfs.WriteFile(t, p, []byte(content))
 	return p
 }
 
@@ -137,16 +136,7 @@ func TestWrite(t *testing.T) {
 // checkPNG decodes a file as PNG and checks its size is the charts' size.
 func checkPNG(t *testing.T, path string) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	if b := img.Bounds(); b.Dx() != 672 || b.Dy() != 432 {
+	if b := testfs.ReadPNG(t, path).Bounds(); b.Dx() != 672 || b.Dy() != 432 {
 		t.Errorf("%s: %dx%d pixels, want 672x432", path, b.Dx(), b.Dy())
 	}
 }
