@@ -17,15 +17,8 @@ import (
 // (batch, head) pairs run in parallel, each GEMM on one goroutine.
 func (b *Backend) AttentionForward(out, probs, q, k, v compute.Tensor, heads int, causal bool) {
 	const op = "AttentionForward"
-	check(len(q.Shape) == 3 && len(k.Shape) == 3 && len(v.Shape) == 3, op, "want 3-D q,k,v, got %v %v %v", q, k, v)
-	bs, tq, c := q.Shape[0], q.Shape[1], q.Shape[2]
-	tk := k.Shape[1]
-	check(sameShape(k, v) && k.Shape[0] == bs && k.Shape[2] == c, op, "q %v k %v v %v", q, k, v)
+	bs, tq, tk, c, d := attentionDims(op, probs, q, k, v, heads, causal)
 	check(sameShape(out, q), op, "out %v q %v", out, q)
-	check(heads > 0 && c%heads == 0, op, "width %d not divisible by %d heads", c, heads)
-	check(probs.Numel() == bs*heads*tq*tk, op, "probs %v, want [%d,%d,%d,%d]", probs, bs, heads, tq, tk)
-	check(!causal || tq == tk, op, "a causal mask needs as many queries as keys, got %d and %d", tq, tk)
-	d := c / heads
 	scale := float32(1 / math.Sqrt(float64(d)))
 	qd, kd, vd, od, pd := data(q), data(k), data(v), data(out), data(probs)
 	vec := useVec()
@@ -48,6 +41,29 @@ func (b *Backend) AttentionForward(out, probs, q, k, v compute.Tensor, heads int
 	})
 }
 
+// attentionDims checks the shapes AttentionForward and AttentionBackward
+// share, q[B,Tq,C], k and v [B,Tk,C], probs [B,H,Tq,Tk] and a causal mask
+// only where Tq = Tk, and returns B, Tq, Tk, C and the head width D = C/H.
+func attentionDims(op string, probs, q, k, v compute.Tensor, heads int, causal bool) (bs, tq, tk, c, d int) {
+	check(len(q.Shape) == 3 && len(k.Shape) == 3 && len(v.Shape) == 3, op, "want 3-D q,k,v, got %v %v %v", q, k, v)
+	bs, tq, c = q.Shape[0], q.Shape[1], q.Shape[2]
+	tk = k.Shape[1]
+	check(sameShape(k, v) && k.Shape[0] == bs && k.Shape[2] == c, op, "q %v k %v v %v", q, k, v)
+	check(heads > 0 && c%heads == 0, op, "width %d not divisible by %d heads", c, heads)
+	check(probs.Numel() == bs*heads*tq*tk, op, "probs %v, want [%d,%d,%d,%d]", probs, bs, heads, tq, tk)
+	check(!causal || tq == tk, op, "a causal mask needs as many queries as keys, got %d and %d", tq, tk)
+	return bs, tq, tk, c, c / heads
+}
+
+// rowLen is the number of keys query i of a [tq,tk] block of scores sees:
+// all tk, or with the causal mask keys 0..i.
+func rowLen(i, tk int, causal bool) int {
+	if causal {
+		return i + 1
+	}
+	return tk
+}
+
 // softmaxRows replaces every row x of p[tq,tk] by softmax(x): all of it, or
 // when causal row i's first i+1 entries (query i sees keys 0..i), clearing
 // the rest. The maximum is subtracted first so the exponentials cannot
@@ -57,14 +73,8 @@ func (b *Backend) AttentionForward(out, probs, q, k, v compute.Tensor, heads int
 // every addition), and the other loops are vector code (vec.go) that gives
 // the scalar loops' bits.
 func softmaxRows(p []float32, tq, tk int, causal, vec bool) {
-	rowLen := func(i int) int {
-		if causal {
-			return i + 1
-		}
-		return tk
-	}
 	for i := range tq {
-		x := p[i*tk : i*tk+rowLen(i)]
+		x := p[i*tk : i*tk+rowLen(i, tk, causal)]
 		subtractMax(x, vec)
 		if causal {
 			sgemm.ExpSlice(x)
@@ -79,7 +89,7 @@ func softmaxRows(p []float32, tq, tk int, causal, vec bool) {
 		var s [4]float64
 		start := 0
 		if r == 4 {
-			start = rowLen(i0) // the shortest of the four
+			start = rowLen(i0, tk, causal) // the shortest of the four
 			a, b := p[i0*tk:][:start], p[(i0+1)*tk:][:start]
 			c, d := p[(i0+2)*tk:][:start], p[(i0+3)*tk:][:start]
 			var s0, s1, s2, s3 float64
@@ -92,7 +102,7 @@ func softmaxRows(p []float32, tq, tk int, causal, vec bool) {
 			s = [4]float64{s0, s1, s2, s3}
 		}
 		for k := range r {
-			x := p[(i0+k)*tk:][:rowLen(i0+k)]
+			x := p[(i0+k)*tk:][:rowLen(i0+k, tk, causal)]
 			for _, e := range x[start:] {
 				s[k] += float64(e)
 			}

@@ -19,18 +19,11 @@ import (
 // Masked entries have P = 0, hence dS = 0: the mask needs no special case.
 func (b *Backend) AttentionBackward(dq, dk, dv, dOut, probs, q, k, v compute.Tensor, heads int, causal bool) {
 	const op = "AttentionBackward"
-	check(len(q.Shape) == 3 && len(k.Shape) == 3 && len(v.Shape) == 3, op, "want 3-D q,k,v, got %v %v %v", q, k, v)
-	bs, tq, c := q.Shape[0], q.Shape[1], q.Shape[2]
-	tk := k.Shape[1]
-	check(sameShape(k, v) && k.Shape[0] == bs && k.Shape[2] == c, op, "q %v k %v v %v", q, k, v)
+	bs, tq, tk, c, d := attentionDims(op, probs, q, k, v, heads, causal)
 	check(sameShape(dOut, q), op, "dOut %v q %v", dOut, q)
 	check(dq.IsNil() || sameShape(dq, q), op, "dq %v q %v", dq, q)
 	check(dk.IsNil() || sameShape(dk, k), op, "dk %v k %v", dk, k)
 	check(dv.IsNil() || sameShape(dv, v), op, "dv %v v %v", dv, v)
-	check(heads > 0 && c%heads == 0, op, "width %d not divisible by %d heads", c, heads)
-	check(probs.Numel() == bs*heads*tq*tk, op, "probs %v, want [%d,%d,%d,%d]", probs, bs, heads, tq, tk)
-	check(!causal || tq == tk, op, "a causal mask needs as many queries as keys, got %d and %d", tq, tk)
-	d := c / heads
 	scale := float32(1 / math.Sqrt(float64(d)))
 	qd, kd, vd, gd, pd := data(q), data(k), data(v), data(dOut), data(probs)
 	dqd, dkd, dvd := data(dq), data(dk), data(dv)
@@ -90,12 +83,6 @@ func (b *Backend) AttentionBackward(dq, dk, dv, dOut, probs, q, k, v compute.Ten
 // cleared). Each row's float64 dot product runs in order, four rows side by
 // side; the update is vector code giving the scalar loop's bits.
 func softmaxBackwardRows(s, p []float32, tq, tk int, causal, vec bool) {
-	rowLen := func(i int) int {
-		if causal {
-			return i + 1
-		}
-		return tk
-	}
 	for i0 := 0; i0 < tq; i0 += 4 {
 		r := min(4, tq-i0)
 		var dot [4]float64
@@ -103,7 +90,7 @@ func softmaxBackwardRows(s, p []float32, tq, tk int, causal, vec bool) {
 		if r == 4 {
 			// Products of two float32 values are exact in float64, so a
 			// fused multiply-add would round the same.
-			start = rowLen(i0)
+			start = rowLen(i0, tk, causal)
 			p0, p1, p2, p3 := p[i0*tk:][:start], p[(i0+1)*tk:][:start], p[(i0+2)*tk:][:start], p[(i0+3)*tk:][:start]
 			s0, s1, s2, s3 := s[i0*tk:][:start], s[(i0+1)*tk:][:start], s[(i0+2)*tk:][:start], s[(i0+3)*tk:][:start]
 			var d0, d1, d2, d3 float64
@@ -117,7 +104,7 @@ func softmaxBackwardRows(s, p []float32, tq, tk int, causal, vec bool) {
 		}
 		for k := range r {
 			i := i0 + k
-			n := rowLen(i)
+			n := rowLen(i, tk, causal)
 			pr, sr := p[i*tk:i*tk+n], s[i*tk:i*tk+n]
 			for j := start; j < n; j++ {
 				dot[k] += float64(pr[j]) * float64(sr[j])

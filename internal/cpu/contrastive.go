@@ -17,10 +17,10 @@ const defaultContrastiveTile = 1024
 // It makes two passes over column tiles of tile columns. The first computes
 // each row's log-sum-exp online (running max and rescaled sum, in float64)
 // for both directions and picks out the target logits; the second
-// recomputes each tile of logits, turns it into the logits' gradient
-// G = (softmax - onehot)/(2b) and feeds it straight into the feature
-// gradients with two products per direction. Only two b×tile buffers are
-// held, never the b×N logits.
+// recomputes each tile of logits (unless N <= tile: the one tile is still
+// there), turns it into the logits' gradient G = (softmax - onehot)/(2b)
+// and feeds it straight into the feature gradients with two products per
+// direction. Only two b×tile buffers are held, never the b×N logits.
 //
 // Gradients, with Gi/Gt the gradients of logits_i/logits_t:
 //
@@ -71,6 +71,17 @@ func (b *Backend) ContrastiveLoss(loss, dImg, dTxt, dAllImg, dAllTxt, dScale, im
 		sgemm.Gemm(sgemm.Params{M: rows, N: w, K: e, TransB: true, Alpha: scale,
 			A: fTxt, B: fAllImg[j0*e : (j0+w)*e], C: st[:rows*w], Threads: b.threads})
 	}
+	// tileRows calls fn on every row of the tile in si, st [rows, w], with
+	// d 0 for image->text (si) and 1 for text->image (st); rows in parallel.
+	tileRows := func(w int, fn func(d, r int, row []float32)) {
+		b.parallel(rows, 8, func(lo, hi int) {
+			for d, s := range [2][]float32{si, st} {
+				for r := lo; r < hi; r++ {
+					fn(d, r, s[r*w:(r+1)*w])
+				}
+			}
+		})
+	}
 
 	// Pass 1: online log-sum-exp per row and direction; [0] image->text,
 	// [1] text->image.
@@ -86,28 +97,23 @@ func (b *Backend) ContrastiveLoss(loss, dImg, dTxt, dAllImg, dAllTxt, dScale, im
 	for j0 := 0; j0 < n; j0 += tile {
 		w := min(tile, n-j0)
 		logitsTile(j0, w)
-		b.parallel(rows, 8, func(lo, hi int) {
-			for d, s := range [2][]float32{si, st} {
-				for r := lo; r < hi; r++ {
-					row := s[r*w : (r+1)*w]
-					if c := rowOffset + r - j0; c >= 0 && c < w {
-						target[d][r] = float64(row[c])
-					}
-					m := mx[d][r]
-					for _, x := range row {
-						m = math.Max(m, float64(x))
-					}
-					acc := 0.0
-					for _, x := range row {
-						acc += math.Exp(float64(x) - m)
-					}
-					if old := mx[d][r]; m > old {
-						sum[d][r] = sum[d][r]*math.Exp(old-m) + acc
-						mx[d][r] = m
-					} else {
-						sum[d][r] += acc
-					}
-				}
+		tileRows(w, func(d, r int, row []float32) {
+			if c := rowOffset + r - j0; c >= 0 && c < w {
+				target[d][r] = float64(row[c])
+			}
+			m := mx[d][r]
+			for _, x := range row {
+				m = math.Max(m, float64(x))
+			}
+			acc := 0.0
+			for _, x := range row {
+				acc += math.Exp(float64(x) - m)
+			}
+			if old := mx[d][r]; m > old {
+				sum[d][r] = sum[d][r]*math.Exp(old-m) + acc
+				mx[d][r] = m
+			} else {
+				sum[d][r] += acc
 			}
 		})
 	}
@@ -132,26 +138,23 @@ func (b *Backend) ContrastiveLoss(loss, dImg, dTxt, dAllImg, dAllTxt, dScale, im
 	invScale := 1 / float64(scale)
 	for j0 := 0; j0 < n; j0 += tile {
 		w := min(tile, n-j0)
-		logitsTile(j0, w)
-		b.parallel(rows, 8, func(lo, hi int) {
-			for d, s := range [2][]float32{si, st} {
-				for r := lo; r < hi; r++ {
-					row := s[r*w : (r+1)*w]
-					l := lse[d][r]
-					c := rowOffset + r - j0
-					acc := 0.0
-					for j, x := range row {
-						g := math.Exp(float64(x) - l)
-						if j == c {
-							g--
-						}
-						g *= inv
-						acc += g * float64(x)
-						row[j] = float32(g)
-					}
-					parts[r] += acc * invScale
+		if n > tile { // else si, st still hold pass 1's logits of the one tile
+			logitsTile(j0, w)
+		}
+		tileRows(w, func(d, r int, row []float32) {
+			l := lse[d][r]
+			c := rowOffset + r - j0
+			acc := 0.0
+			for j, x := range row {
+				g := math.Exp(float64(x) - l)
+				if j == c {
+					g--
 				}
+				g *= inv
+				acc += g * float64(x)
+				row[j] = float32(g)
 			}
+			parts[r] += acc * invScale
 		})
 		beta := float32(1)
 		if j0 == 0 {

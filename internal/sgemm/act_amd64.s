@@ -58,10 +58,12 @@
 #define UNORD_Q $0x03
 #define GT_OQ $0x1e
 
-// EXP_Y: out = Exp32(x), 8 lanes; a, b, c are scratch; x is kept.
-#define EXP_Y(x, out, a, b, c) \
+// EXP_CORE: out = p·2^h·2^(ni-h), Exp32(x) before its special cases; a,
+// b, c are scratch; x is kept. round is the width's rounding instruction
+// (VROUNDPS or VRNDSCALEPS; immediate 0: to nearest, ties to even).
+#define EXP_CORE(round, x, out, a, b, c) \
 	VMULPS LOG2E, x, a; \           // x·log2e
-	VROUNDPS $0, a, a; \            // n, to nearest, ties to even
+	round $0, a, a; \               // n
 	VMULPS LN2HI, a, b; \
 	VSUBPS b, x, b; \               // x - n·ln2Hi
 	VMULPS LN2LO, a, out; \
@@ -90,7 +92,11 @@
 	VPADDD BIAS127, a, a; \
 	VPSLLD $23, a, a; \             // 2^(ni-h)
 	VMULPS c, out, out; \
-	VMULPS a, out, out; \           // p·2^h·2^(ni-h)
+	VMULPS a, out, out               // p·2^h·2^(ni-h)
+
+// EXP_Y: out = Exp32(x), 8 lanes; a, b, c are scratch; x is kept.
+#define EXP_Y(x, out, a, b, c) \
+	EXP_CORE(VROUNDPS, x, out, a, b, c); \
 	VCMPPS GT_OQ, EXPHI, x, c; \
 	VBLENDVPS c, INF, out, out; \   // +Inf above expHi
 	VCMPPS LT_OS, EXPLO, x, c; \
@@ -100,43 +106,43 @@
 
 // EXP_Z: EXP_Y on 16 lanes; k is a mask register.
 #define EXP_Z(x, out, a, b, c, k) \
-	VMULPS LOG2E, x, a; \
-	VRNDSCALEPS $0, a, a; \
-	VMULPS LN2HI, a, b; \
-	VSUBPS b, x, b; \
-	VMULPS LN2LO, a, out; \
-	VSUBPS out, b, b; \
-	VMULPS P7, b, out; \
-	VADDPS P6, out, out; \
-	VMULPS b, out, out; \
-	VADDPS P5, out, out; \
-	VMULPS b, out, out; \
-	VADDPS P4, out, out; \
-	VMULPS b, out, out; \
-	VADDPS P3, out, out; \
-	VMULPS b, out, out; \
-	VADDPS HALF, out, out; \
-	VMULPS b, out, out; \
-	VADDPS ONE, out, out; \
-	VMULPS b, out, out; \
-	VADDPS ONE, out, out; \
-	VCVTTPS2DQ a, a; \
-	VPSRLD $31, a, c; \
-	VPADDD a, c, c; \
-	VPSRAD $1, c, c; \
-	VPSUBD c, a, a; \
-	VPADDD BIAS127, c, c; \
-	VPSLLD $23, c, c; \
-	VPADDD BIAS127, a, a; \
-	VPSLLD $23, a, a; \
-	VMULPS c, out, out; \
-	VMULPS a, out, out; \
+	EXP_CORE(VRNDSCALEPS, x, out, a, b, c); \
 	VCMPPS GT_OQ, EXPHI, x, k; \
 	VMOVUPS INF, k, out; \
 	VCMPPS LT_OS, EXPLO, x, k; \
 	VPXORD out, out, k, out; \
 	VCMPPS UNORD_Q, x, x, k; \
 	VMOVAPS x, k, out
+
+// ERF_ARG: for z = |a| >= 0, t = 1/(1 + 0.5·z) and poly = -z·z - 1.26551223
+// + t·q(t), the argument of erf32's Exp32. xor is the width's bitwise xor
+// (VXORPS; VPXORD on 16 lanes, where VXORPS needs AVX-512DQ).
+#define ERF_ARG(xor, z, t, q, poly) \
+	VMULPS HALF, z, t; \
+	VADDPS ONE, t, t; \
+	VMOVUPS ONE, q; \
+	VDIVPS t, q, t; \               // t = 1/(1 + 0.5·z)
+	VMULPS E9, t, q; \              // q = t·0.17087277 - 0.82215223 ...
+	VADDPS E8, q, q; \
+	VMULPS t, q, q; \
+	VADDPS E7, q, q; \
+	VMULPS t, q, q; \
+	VADDPS E6, q, q; \
+	VMULPS t, q, q; \
+	VADDPS E5, q, q; \
+	VMULPS t, q, q; \
+	VADDPS E4, q, q; \
+	VMULPS t, q, q; \
+	VADDPS E3, q, q; \
+	VMULPS t, q, q; \
+	VADDPS E2, q, q; \
+	VMULPS t, q, q; \
+	VADDPS E1, q, q; \              // ... t·q + 1.00002368
+	VMULPS t, q, q; \               // t·q
+	VMULPS z, z, poly; \
+	xor SIGNMASK, poly, poly; \     // -z·z
+	VADDPS E0, poly, poly; \        // -z·z - 1.26551223
+	VADDPS q, poly, poly
 
 // Exp32 (ExpSlice), two vectors an iteration while at least two remain so
 // that two independent chains overlap.
@@ -256,31 +262,7 @@ gloop8:
 	VMULPS SQRT2, Y0, Y1
 	VMULPS HALF, Y1, Y1             // a = x·√2/2 (x·√2 / 2 is the same value)
 	VANDPS ABSMASK, Y1, Y2          // z = |a|
-	VMULPS HALF, Y2, Y3
-	VADDPS ONE, Y3, Y3
-	VMOVUPS ONE, Y4
-	VDIVPS Y3, Y4, Y3               // t = 1/(1 + 0.5·z)
-	VMULPS E9, Y3, Y4               // q = t·0.17087277 - 0.82215223 ...
-	VADDPS E8, Y4, Y4
-	VMULPS Y3, Y4, Y4
-	VADDPS E7, Y4, Y4
-	VMULPS Y3, Y4, Y4
-	VADDPS E6, Y4, Y4
-	VMULPS Y3, Y4, Y4
-	VADDPS E5, Y4, Y4
-	VMULPS Y3, Y4, Y4
-	VADDPS E4, Y4, Y4
-	VMULPS Y3, Y4, Y4
-	VADDPS E3, Y4, Y4
-	VMULPS Y3, Y4, Y4
-	VADDPS E2, Y4, Y4
-	VMULPS Y3, Y4, Y4
-	VADDPS E1, Y4, Y4               // ... t·q + 1.00002368
-	VMULPS Y3, Y4, Y4               // t·q
-	VMULPS Y2, Y2, Y5
-	VXORPS SIGNMASK, Y5, Y5         // -z·z
-	VADDPS E0, Y5, Y5               // -z·z - 1.26551223
-	VADDPS Y4, Y5, Y5               // poly
+	ERF_ARG(VXORPS, Y2, Y3, Y4, Y5)  // t, poly
 	EXP_Y(Y5, Y6, Y7, Y8, Y9)
 	VMULPS Y3, Y6, Y6
 	VMOVUPS ONE, Y7
@@ -310,31 +292,7 @@ gloop16:
 	VMULPS SQRT2, Z0, Z1
 	VMULPS HALF, Z1, Z1
 	VPANDD ABSMASK, Z1, Z2
-	VMULPS HALF, Z2, Z3
-	VADDPS ONE, Z3, Z3
-	VMOVUPS ONE, Z4
-	VDIVPS Z3, Z4, Z3
-	VMULPS E9, Z3, Z4
-	VADDPS E8, Z4, Z4
-	VMULPS Z3, Z4, Z4
-	VADDPS E7, Z4, Z4
-	VMULPS Z3, Z4, Z4
-	VADDPS E6, Z4, Z4
-	VMULPS Z3, Z4, Z4
-	VADDPS E5, Z4, Z4
-	VMULPS Z3, Z4, Z4
-	VADDPS E4, Z4, Z4
-	VMULPS Z3, Z4, Z4
-	VADDPS E3, Z4, Z4
-	VMULPS Z3, Z4, Z4
-	VADDPS E2, Z4, Z4
-	VMULPS Z3, Z4, Z4
-	VADDPS E1, Z4, Z4
-	VMULPS Z3, Z4, Z4
-	VMULPS Z2, Z2, Z5
-	VPXORD SIGNMASK, Z5, Z5
-	VADDPS E0, Z5, Z5
-	VADDPS Z4, Z5, Z5
+	ERF_ARG(VPXORD, Z2, Z3, Z4, Z5)
 	EXP_Z(Z5, Z6, Z7, Z8, Z9, K1)
 	VMULPS Z3, Z6, Z6
 	VMOVUPS ONE, Z7

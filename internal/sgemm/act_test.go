@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 )
@@ -174,7 +175,7 @@ func BenchmarkApplyAct(b *testing.B) {
 			}
 			x := make([]float32, n)
 			for _, k := range kernels {
-				b.Run(op.name+"/"+k.name+"/"+itoa(n), func(b *testing.B) {
+				b.Run(op.name+"/"+k.name+"/"+strconv.Itoa(n), func(b *testing.B) {
 					for b.Loop() {
 						copy(x, x0) // the same inputs every time; the copy is a small share
 						op.vec(k, x)
@@ -184,11 +185,4 @@ func BenchmarkApplyAct(b *testing.B) {
 			}
 		}
 	}
-}
-
-func itoa(n int) string {
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
 }

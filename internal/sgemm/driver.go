@@ -84,7 +84,7 @@ func tile(p *Params, kern *kernel, s *scratch, ap, bp []float32, kb, i, j, h, w,
 	}
 	if last && p.Act != ActNone {
 		for r := range h {
-			ApplyAct(p.Act, c[r*ldc:r*ldc+w])
+			applyAct(kern, p.Act, c[r*ldc:r*ldc+w])
 		}
 	}
 }

@@ -33,14 +33,12 @@ type kernel struct {
 	// sums are alpha·Σ a·b over the k steps in order, combined with c as
 	// flags say.
 	micro func(k int, a, b, c []float32, ldc int, alpha float32, flags int, bias []float32)
-	// packA and packB, when not nil, pack one full panel (mr rows of op(A)
-	// from row i, or nr columns of op(B) from column j; steps p0..p0+kb) as
-	// packAPanel and packBPanel do, faster. They may write up to packSlack
-	// values past the panel, which the next panel or the slack at the end of
-	// the buffer absorbs. (They take the operand, not *Params: a pointer
-	// passed to a function value escapes, and Params would be allocated.)
-	packA func(d, a []float32, lda int, trans bool, i, p0, kb int)
-	packB func(d, b []float32, ldb int, trans bool, p0, kb, j int)
+	// transposePanel, when not nil, packs one full panel of w = mr or nr
+	// lines stored as source rows (A stored [M,K], B stored [N,K]; see
+	// packPanels): step k's values src[r·ld+k], r < w, go to d[k·w+r], for
+	// k < kb. It may write up to packSlack values past the panel, which the
+	// next panel or the slack at the end of the buffer absorbs.
+	transposePanel func(d, src []float32, ld, w, kb int)
 	// copyPanels, when not nil, packs panels full panels of w values a
 	// step whose values are contiguous in the source (op(A) stored [K,M],
 	// op(B) stored [K,N]) from kb rows ld apart, a whole block at a time:

@@ -23,13 +23,13 @@ func amd64Kernels() []*kernel {
 // share the 32 KiB L1; the 144×256 A block (144 KiB) sits in the 512 KiB L2;
 // the 256×4096 B block (4 MiB) in L3.
 var avx2Kernel = kernel{name: "avx2-fma", mr: 6, nr: 16, mc: 144, nc: 4096, lanes: 16,
-	micro: microAVX2, packA: packAPanelAsm(6), packB: packBPanelAsm(16), copyPanels: copyPanels}
+	micro: microAVX2, transposePanel: transposePanel, copyPanels: copyPanels}
 
 // avx512Kernel is the 8×32 AVX-512 kernel (kernel_avx512_amd64.s). Blocks:
 // the 256×32 B panel (32 KiB) stays in L1 (48 KiB on Zen 5) while 8×256 A
 // panels (8 KiB) stream past it from the 192×256 A block (192 KiB) in L2.
 var avx512Kernel = kernel{name: "avx512", mr: 8, nr: 32, mc: 192, nc: 4096, lanes: 32,
-	micro: micro512, packA: packAPanelAsm(8), packB: packBPanelAsm(32), copyPanels: copyPanels}
+	micro: micro512, transposePanel: transposePanel, copyPanels: copyPanels}
 
 // kern6x16 and kern8x32 are the assembly micro-kernels; see kernel.micro
 // for the contract. a, b and c point at the packed A panel, the packed B
@@ -43,24 +43,21 @@ func kern6x16(k int, a, b, c *float32, ldc int, alpha float32, flags int, bias *
 func kern8x32(k int, a, b, c *float32, ldc int, alpha float32, flags int, bias *float32)
 
 func microAVX2(k int, a, b, c []float32, ldc int, alpha float32, flags int, bias []float32) {
-	// The bounds the assembly relies on, checked once per tile.
-	_ = a[6*k-1]
-	_ = b[16*k-1]
-	_ = c[5*ldc+15]
-	var bp *float32
-	if flags&flagBias != 0 {
-		bp = &bias[:16][0]
-	}
-	kern6x16(k, &a[0], &b[0], &c[0], ldc, alpha, flags, bp)
+	kern6x16(k, &a[0], &b[0], &c[0], ldc, alpha, flags, checkTile(6, 16, k, a, b, c, ldc, flags, bias))
 }
 
 func micro512(k int, a, b, c []float32, ldc int, alpha float32, flags int, bias []float32) {
-	_ = a[8*k-1]
-	_ = b[32*k-1]
-	_ = c[7*ldc+31]
-	var bp *float32
+	kern8x32(k, &a[0], &b[0], &c[0], ldc, alpha, flags, checkTile(8, 32, k, a, b, c, ldc, flags, bias))
+}
+
+// checkTile checks, once per tile, the bounds an mr×nr assembly kernel
+// relies on, and returns the bias it reads (nil without flagBias).
+func checkTile(mr, nr, k int, a, b, c []float32, ldc, flags int, bias []float32) *float32 {
+	_ = a[mr*k-1]
+	_ = b[nr*k-1]
+	_ = c[(mr-1)*ldc+nr-1]
 	if flags&flagBias != 0 {
-		bp = &bias[:32][0]
+		return &bias[:nr][0]
 	}
-	kern8x32(k, &a[0], &b[0], &c[0], ldc, alpha, flags, bp)
+	return nil
 }

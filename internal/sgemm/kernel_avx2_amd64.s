@@ -24,47 +24,45 @@
 
 #include "textflag.h"
 
+// ROWSTEP broadcasts the A value at off(AX) into yt and multiplies it into
+// the row's accumulators lo, hi.
+#define ROWSTEP(off, yt, lo, hi) \
+	VBROADCASTSS off(AX), yt; \
+	VFMADD231PS Y12, yt, lo; \
+	VFMADD231PS Y13, yt, hi
+
 // STEP does one step along k; ao and bo are its byte offsets into A and B.
 #define STEP(ao, bo) \
 	VMOVUPS bo(BX), Y12; \
 	VMOVUPS bo+32(BX), Y13; \
-	VBROADCASTSS ao(AX), Y14; \
-	VFMADD231PS Y12, Y14, Y0; \
-	VFMADD231PS Y13, Y14, Y1; \
-	VBROADCASTSS ao+4(AX), Y15; \
-	VFMADD231PS Y12, Y15, Y2; \
-	VFMADD231PS Y13, Y15, Y3; \
-	VBROADCASTSS ao+8(AX), Y14; \
-	VFMADD231PS Y12, Y14, Y4; \
-	VFMADD231PS Y13, Y14, Y5; \
-	VBROADCASTSS ao+12(AX), Y15; \
-	VFMADD231PS Y12, Y15, Y6; \
-	VFMADD231PS Y13, Y15, Y7; \
-	VBROADCASTSS ao+16(AX), Y14; \
-	VFMADD231PS Y12, Y14, Y8; \
-	VFMADD231PS Y13, Y14, Y9; \
-	VBROADCASTSS ao+20(AX), Y15; \
-	VFMADD231PS Y12, Y15, Y10; \
-	VFMADD231PS Y13, Y15, Y11
+	ROWSTEP(ao+0, Y14, Y0, Y1); \
+	ROWSTEP(ao+4, Y15, Y2, Y3); \
+	ROWSTEP(ao+8, Y14, Y4, Y5); \
+	ROWSTEP(ao+12, Y15, Y6, Y7); \
+	ROWSTEP(ao+16, Y14, Y8, Y9); \
+	ROWSTEP(ao+20, Y15, Y10, Y11)
 
-// Row epilogues: lo, hi are the row's accumulators; R8 points at the row.
-// ACC: C = alpha·acc + C (one rounding); SET: C = alpha·acc.
-#define ROW_ACC(lo, hi) \
-	VFMADD213PS (R8), Y12, lo; \
-	VFMADD213PS 32(R8), Y12, hi
+// Row epilogues on the accumulators lo, hi of the row at R8. ACC:
+// C = alpha·acc + C (one rounding); SET: C = alpha·acc; BIAS adds the bias;
+// STORE writes the row and moves to the next.
+#define ACC(lo, hi) VFMADD213PS (R8), Y12, lo; VFMADD213PS 32(R8), Y12, hi
+#define SET(lo, hi) VMULPS Y12, lo, lo; VMULPS Y12, hi, hi
+#define BIAS(lo, hi) VADDPS Y14, lo, lo; VADDPS Y15, hi, hi
+#define STORE(lo, hi) VMOVUPS lo, (R8); VMOVUPS hi, 32(R8); ADDQ SI, R8
 
-#define ROW_SET(lo, hi) \
-	VMULPS Y12, lo, lo; \
-	VMULPS Y12, hi, hi
+#define ROWS(op) \
+	op(Y0, Y1); op(Y2, Y3); op(Y4, Y5); \
+	op(Y6, Y7); op(Y8, Y9); op(Y10, Y11)
 
-#define ROW_BIAS(lo, hi) \
-	VADDPS Y14, lo, lo; \
-	VADDPS Y15, hi, hi
+#define ACC_BIAS_STORE(lo, hi) ACC(lo, hi); BIAS(lo, hi); STORE(lo, hi)
+#define SET_BIAS_STORE(lo, hi) SET(lo, hi); BIAS(lo, hi); STORE(lo, hi)
+#define ACC_STORE(lo, hi) ACC(lo, hi); STORE(lo, hi)
+#define SET_STORE(lo, hi) SET(lo, hi); STORE(lo, hi)
 
-#define ROW_STORE(lo, hi) \
-	VMOVUPS lo, (R8); \
-	VMOVUPS hi, 32(R8); \
-	ADDQ SI, R8
+// A row of the tile is 64 bytes: one or two cache lines.
+#define PREFETCH_ROW(lo, hi) PREFETCHT0 (R8); PREFETCHT0 63(R8); ADDQ SI, R8
+
+#define ZERO(lo, hi) VXORPS lo, lo, lo; VXORPS hi, hi, hi
 
 TEXT ·kern6x16(SB), NOSPLIT, $0-64
 	MOVQ k+0(FP), CX
@@ -76,36 +74,8 @@ TEXT ·kern6x16(SB), NOSPLIT, $0-64
 
 	// Ask for the C rows now; they are needed only after the loop.
 	MOVQ DI, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 63(R8)
-	ADDQ SI, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 63(R8)
-	ADDQ SI, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 63(R8)
-	ADDQ SI, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 63(R8)
-	ADDQ SI, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 63(R8)
-	ADDQ SI, R8
-	PREFETCHT0 (R8)
-	PREFETCHT0 63(R8)
-
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	ROWS(PREFETCH_ROW)
+	ROWS(ZERO)
 
 	MOVQ CX, DX
 	ANDQ $3, DX
@@ -145,45 +115,23 @@ epilogue:
 	TESTQ $1, R9
 	JZ    setbias
 
-	// accumulate, bias
-	ROW_ACC(Y0, Y1); ROW_BIAS(Y0, Y1); ROW_STORE(Y0, Y1)
-	ROW_ACC(Y2, Y3); ROW_BIAS(Y2, Y3); ROW_STORE(Y2, Y3)
-	ROW_ACC(Y4, Y5); ROW_BIAS(Y4, Y5); ROW_STORE(Y4, Y5)
-	ROW_ACC(Y6, Y7); ROW_BIAS(Y6, Y7); ROW_STORE(Y6, Y7)
-	ROW_ACC(Y8, Y9); ROW_BIAS(Y8, Y9); ROW_STORE(Y8, Y9)
-	ROW_ACC(Y10, Y11); ROW_BIAS(Y10, Y11); ROW_STORE(Y10, Y11)
+	ROWS(ACC_BIAS_STORE)
 	VZEROUPPER
 	RET
 
 setbias:
-	ROW_SET(Y0, Y1); ROW_BIAS(Y0, Y1); ROW_STORE(Y0, Y1)
-	ROW_SET(Y2, Y3); ROW_BIAS(Y2, Y3); ROW_STORE(Y2, Y3)
-	ROW_SET(Y4, Y5); ROW_BIAS(Y4, Y5); ROW_STORE(Y4, Y5)
-	ROW_SET(Y6, Y7); ROW_BIAS(Y6, Y7); ROW_STORE(Y6, Y7)
-	ROW_SET(Y8, Y9); ROW_BIAS(Y8, Y9); ROW_STORE(Y8, Y9)
-	ROW_SET(Y10, Y11); ROW_BIAS(Y10, Y11); ROW_STORE(Y10, Y11)
+	ROWS(SET_BIAS_STORE)
 	VZEROUPPER
 	RET
 
 nobias:
 	TESTQ $1, R9
 	JZ    set
-
-	ROW_ACC(Y0, Y1); ROW_STORE(Y0, Y1)
-	ROW_ACC(Y2, Y3); ROW_STORE(Y2, Y3)
-	ROW_ACC(Y4, Y5); ROW_STORE(Y4, Y5)
-	ROW_ACC(Y6, Y7); ROW_STORE(Y6, Y7)
-	ROW_ACC(Y8, Y9); ROW_STORE(Y8, Y9)
-	ROW_ACC(Y10, Y11); ROW_STORE(Y10, Y11)
+	ROWS(ACC_STORE)
 	VZEROUPPER
 	RET
 
 set:
-	ROW_SET(Y0, Y1); ROW_STORE(Y0, Y1)
-	ROW_SET(Y2, Y3); ROW_STORE(Y2, Y3)
-	ROW_SET(Y4, Y5); ROW_STORE(Y4, Y5)
-	ROW_SET(Y6, Y7); ROW_STORE(Y6, Y7)
-	ROW_SET(Y8, Y9); ROW_STORE(Y8, Y9)
-	ROW_SET(Y10, Y11); ROW_STORE(Y10, Y11)
+	ROWS(SET_STORE)
 	VZEROUPPER
 	RET

@@ -125,64 +125,6 @@ loop:
 	VZEROUPPER
 	RET
 
-// func copyPanel(rows int, src *float32, ld int, dst *float32, width int)
-//
-// Copies width values from each of rows rows of src (ld apart) to dst,
-// width apart: a panel whose values are already contiguous in the source.
-// (Go's copy calls memmove, which costs more than these few moves.)
-//
-// Registers: CX rows left, SI/DI source and destination rows, DX ld in
-// bytes, BX width, R8/R9 walk a row, R10 values left in it, R11 scratch.
-TEXT ·copyPanel(SB), NOSPLIT, $0-40
-	MOVQ rows+0(FP), CX
-	MOVQ src+8(FP), SI
-	MOVQ ld+16(FP), DX
-	MOVQ dst+24(FP), DI
-	MOVQ width+32(FP), BX
-	SHLQ $2, DX
-
-row:
-	MOVQ SI, R8
-	MOVQ DI, R9
-	MOVQ BX, R10
-
-by8:
-	CMPQ R10, $8
-	JLT  by4
-	VMOVUPS (R8), Y0
-	VMOVUPS Y0, (R9)
-	ADDQ $32, R8
-	ADDQ $32, R9
-	SUBQ $8, R10
-	JMP  by8
-
-by4:
-	CMPQ R10, $4
-	JLT  by1
-	VMOVUPS (R8), X0
-	VMOVUPS X0, (R9)
-	ADDQ $16, R8
-	ADDQ $16, R9
-	SUBQ $4, R10
-
-by1:
-	TESTQ R10, R10
-	JZ    next
-	MOVL (R8), R11
-	MOVL R11, (R9)
-	ADDQ $4, R8
-	ADDQ $4, R9
-	DECQ R10
-	JMP  by1
-
-next:
-	ADDQ DX, SI
-	MOVQ R9, DI
-	DECQ CX
-	JNZ  row
-	VZEROUPPER
-	RET
-
 // func copyBlock(kb, panels int, src *float32, ld int, dst *float32, w int)
 //
 // Packs panels panels of w contiguous values per step (w = 6, 8, 16 or 32)
