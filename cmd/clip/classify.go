@@ -142,13 +142,7 @@ func (a *app) runClassify(cmd *cobra.Command, o *classifyOptions) error {
 	if len(images) == 0 {
 		return usagef("no image files found in %s", strings.Join(o.images, ", "))
 	}
-	format := o.format
-	if format == "auto" {
-		format = "tsv"
-		if a.isTerminal(a.stdout) {
-			format = "table"
-		}
-	}
+	format := a.outputFormat(o.format)
 	m, err := a.openModel(o.modelOptions)
 	if err != nil {
 		return err

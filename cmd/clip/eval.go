@@ -66,17 +66,6 @@ func (o *evalOptions) load(c *conf) {
 	o.format, o.batchSize = c.outputOptions()
 }
 
-// outputFormat resolves "auto": a table on a terminal, TSV otherwise.
-func (a *app) outputFormat(format string) string {
-	if format != "auto" {
-		return format
-	}
-	if a.isTerminal(a.stdout) {
-		return "table"
-	}
-	return "tsv"
-}
-
 // evalBatchOptions are the batch options of an evaluation, with a progress
 // bar and failures reported as they happen.
 func (a *app) evalBatchOptions(o *evalOptions, bar *progress) pipeline.BatchOptions {

@@ -4,15 +4,11 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
-)
 
-// imageExts are the file extensions a folder walk picks up: the formats
-// imageproc decodes.
-var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".gif": true, ".webp": true}
+	"github.com/clip-go/clip/internal/imageproc"
+)
 
 // expandImages returns the image files named by args in order: files as
 // given (whatever their extension: the user named them), folders walked
@@ -27,21 +23,7 @@ func expandImages(args []string) ([]string, error) {
 			out = append(out, p)
 			continue
 		}
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if path != p && strings.HasPrefix(d.Name(), ".") {
-				if d.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if !d.IsDir() && imageExts[strings.ToLower(filepath.Ext(path))] {
-				out = append(out, path)
-			}
-			return nil
-		})
+		err = imageproc.WalkImages(p, func(path string) { out = append(out, path) })
 		if err != nil {
 			return nil, fmt.Errorf("walk %s: %w", p, err)
 		}

@@ -70,3 +70,14 @@ func marshalJSON(v any) ([]byte, error) {
 	}
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
+
+// outputFormat resolves "auto": a table on a terminal, TSV otherwise.
+func (a *app) outputFormat(format string) string {
+	if format != "auto" {
+		return format
+	}
+	if a.isTerminal(a.stdout) {
+		return "table"
+	}
+	return "tsv"
+}

@@ -1,7 +1,6 @@
 package data
 
 import (
-	"bytes"
 	"fmt"
 
 	"github.com/clip-go/clip/internal/imageproc"
@@ -51,7 +50,7 @@ func (w *worker) process(j job) (r result) {
 	if s.IsTarMember() {
 		name = s.Key
 	}
-	img, err := imageproc.Decode(bytes.NewReader(raw), name, opt.MaxPixels)
+	img, err := imageproc.DecodeBytes(raw, name, opt.MaxPixels)
 	if err != nil {
 		r.err = err
 		return r

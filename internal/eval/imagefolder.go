@@ -10,26 +10,13 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/clip-go/clip/internal/imageproc"
 )
-
-// ImageExtensions are the file extensions (lower case) an image folder walk
-// keeps: the formats internal/imageproc decodes.
-var ImageExtensions = []string{".gif", ".jpeg", ".jpg", ".png", ".webp"}
-
-func isImage(name string) bool {
-	ext := strings.ToLower(filepath.Ext(name))
-	for _, e := range ImageExtensions {
-		if ext == e {
-			return true
-		}
-	}
-	return false
-}
 
 // ImageFolder is a labelled image set laid out as torchvision's ImageFolder:
 // one sub-folder per class under a root, class index = position of the
@@ -43,7 +30,7 @@ type ImageFolder struct {
 
 // ReadImageFolder lists root's class folders (sorted by name, byte order,
 // hidden ones skipped) and every image file below each of them (walked
-// recursively in sorted order, keeping ImageExtensions, skipping hidden
+// recursively in sorted order, keeping imageproc.Extensions, skipping hidden
 // files and folders). Files directly in root are ignored, as torchvision
 // does. A class folder that is a symbolic link is followed. It is an error
 // for root to hold no class folder or for a class folder to hold no image
@@ -76,21 +63,9 @@ func ReadImageFolder(root string) (*ImageFolder, error) {
 		// The trailing separator makes WalkDir follow a linked class folder:
 		// it does not descend into a root that is itself a link.
 		dir := filepath.Join(root, class) + string(filepath.Separator)
-		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if path != dir && strings.HasPrefix(d.Name(), ".") {
-				if d.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if !d.IsDir() && isImage(path) {
-				f.Paths = append(f.Paths, path)
-				f.Labels = append(f.Labels, label)
-			}
-			return nil
+		err := imageproc.WalkImages(dir, func(path string) {
+			f.Paths = append(f.Paths, path)
+			f.Labels = append(f.Labels, label)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("image folder %s: %w", root, err)
@@ -101,7 +76,7 @@ func ReadImageFolder(root string) (*ImageFolder, error) {
 	}
 	if len(empty) > 0 {
 		return nil, fmt.Errorf("image folder %s: no image files (%s) in class folder(s) %s",
-			root, strings.Join(ImageExtensions, " "), strings.Join(empty, ", "))
+			root, strings.Join(imageproc.Extensions, " "), strings.Join(empty, ", "))
 	}
 	return f, nil
 }

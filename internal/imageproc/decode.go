@@ -30,20 +30,25 @@ func (e sizeError) Is(target error) bool { return target == ErrTooManyPixels }
 // DefaultMaxPixels, and math.MaxInt lifts the limit. (PIL only warns
 // between 1x and 2x its limit; this refuses.) Errors start with path.
 func DecodeFile(path string, maxPixels int) (*Image, error) {
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	return Decode(f, path, maxPixels)
+	return DecodeBytes(data, path, maxPixels)
 }
 
 // Decode is DecodeFile on a reader; name is used in errors.
-func Decode(r io.Reader, name string, maxPixels int) (img *Image, err error) {
+func Decode(r io.Reader, name string, maxPixels int) (*Image, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	return DecodeBytes(data, name, maxPixels)
+}
+
+// DecodeBytes is DecodeFile on a file's contents already in memory (a tar
+// member, say); name is used in errors. data is only read.
+func DecodeBytes(data []byte, name string, maxPixels int) (img *Image, err error) {
 	if len(data) == 0 {
 		return nil, fmt.Errorf("%s: empty file", name)
 	}
